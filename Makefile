@@ -1,0 +1,74 @@
+# 侨心 Qiaoxin. `make run` serves the portal with demo data; `make test` runs the whole suite.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+STAMP := $(VENV)/.installed
+ADDR ?= 127.0.0.1:8000
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help install messages makemessages migrate seed run worker test test-e2e lint format check-deploy bench lock clean
+
+help:
+	@echo "make run      serve the portal with demo data at http://$(ADDR)/ (Ctrl-C stops it)"
+	@echo "make test     run the whole test suite (SQLite by default; set DATABASE_URL etc. for PostgreSQL)"
+	@echo "make lint     ruff check, ruff format --check, makemigrations --check"
+	@echo "make bench    run the benchmarks in bench/ (PostgreSQL + gunicorn), results in bench/results/"
+
+$(STAMP): pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; set PYTHON=python3.11")'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade "pip>=24"
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+messages: $(STAMP)
+	$(PY) manage.py compile_translations
+
+# Developers only: refresh the .po files after changing UI text (needs GNU gettext).
+makemessages: $(STAMP)
+	$(PY) manage.py makemessages --no-obsolete -l zh_Hans -l zh_Hant -l en \
+		--ignore '.venv/*' --ignore 'var/*' --ignore 'bench/*' --ignore 'tests/*'
+	$(PY) manage.py fill_translations
+
+migrate: messages
+	$(PY) manage.py migrate --noinput
+
+seed: migrate
+	$(PY) manage.py seed_demo
+
+run: seed
+	@echo "Serving at http://$(ADDR)/ — press Ctrl-C to stop."
+	$(PY) manage.py rundev $(ADDR)
+
+worker: $(STAMP)
+	$(BIN)/celery -A portal worker --beat --loglevel=INFO
+
+test: messages
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(PY) manage.py makemigrations --check --dry-run
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+check-deploy: $(STAMP)
+	DJANGO_SETTINGS_MODULE=portal.settings.production $(PY) manage.py check --deploy --fail-level WARNING
+
+bench: messages
+	$(PY) bench/run.py $(BENCH_ARGS)
+
+# Refresh constraints.txt from what is installed (after changing pyproject.toml).
+lock: $(STAMP)
+	$(PY) -m pip freeze --exclude-editable | grep -v '^-e ' | grep -iv '^qiaoxin' > constraints.txt
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,52 @@
+"""Demo logins, one per persona of DOMAIN.md. Used by ``manage.py seed_demo``; idempotent."""
+
+from __future__ import annotations
+
+from allauth.account.models import EmailAddress
+from django.db import transaction
+from django.utils import timezone
+
+from .models import User
+from .roles import ROLE_LABELS, Role
+from .services import roles_sync
+
+ORDER = 10
+PASSWORD = "qiaoxin2026"
+
+# (role, username, name, phone, email)
+PERSONAS: list[tuple[str, str, str, str, str]] = [
+    ("relative", "demo_relative", "王秀英", "+8613900000001", ""),
+    (Role.VOLUNTEER, "demo_volunteer", "李建国", "+8613900000002", ""),
+    (Role.GROUP_LEADER, "demo_group_leader", "陈美华", "+8613900000003", ""),
+    (Role.CADRE, "demo_cadre", "林志强", "+8613900000004", "cadre@demo.qiaoxin.cn"),
+    (Role.COMMITTEE_MEMBER, "demo_committee", "周丽娟", "+8613900000005", ""),
+    (Role.STAFF, "demo_staff", "张晓燕", "+8613900000006", "staff@demo.qiaoxin.cn"),
+    ("admin", "demo_admin", "系统管理员", "+8613900000007", "admin@demo.qiaoxin.cn"),
+]
+
+
+@transaction.atomic
+def seed(*, stdout) -> list[tuple[str, str, str]]:
+    groups = roles_sync()
+    logins = []
+    for role, username, name, phone, email in PERSONAS:
+        user, created = User.objects.get_or_create(
+            username=username,
+            defaults={"name": name, "phone": phone, "phone_verified": True, "email": email},
+        )
+        user.name, user.phone, user.phone_verified, user.email = name, phone, True, email
+        user.is_staff = role in (Role.STAFF, "admin")
+        user.is_superuser = role == "admin"
+        user.welcomed_at = user.welcomed_at or timezone.now()
+        if created:
+            user.set_password(PASSWORD)
+        user.save()
+        if role in groups:
+            user.groups.add(groups[role])
+        if email:
+            EmailAddress.objects.update_or_create(
+                user=user, email=email, defaults={"verified": True, "primary": True}
+            )
+        logins.append((str(ROLE_LABELS[role]), phone.removeprefix("+86"), PASSWORD))
+    stdout.write(f"accounts: {len(PERSONAS)} demo logins ready.")
+    return logins

@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+from allauth.account.forms import ConfirmLoginCodeForm as AllauthConfirmLoginCodeForm
+from allauth.account.forms import SignupForm as AllauthSignupForm
+from allauth.account.forms import VerifyPhoneForm as AllauthVerifyPhoneForm
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from core.phones import InvalidPhone, normalize_phone
+
+
+class PhoneField(forms.CharField):
+    """A mobile number as people type it; cleans to E.164.
+
+    Mainland numbers need no country code (13812345678); numbers abroad start with + or 00.
+    """
+
+    default_error_messages = {
+        "invalid_phone": _(
+            "请输入有效的手机号码：大陆手机号直接填写11位号码（如 13812345678），"
+            "境外号码请加国家或地区代码（如 +852 6123 4567）。"
+        ),
+    }
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", _("手机号码"))
+        kwargs.setdefault("max_length", 32)
+        kwargs.setdefault(
+            "widget",
+            forms.TextInput(
+                attrs={
+                    "type": "tel",
+                    "autocomplete": "tel",
+                    "inputmode": "tel",
+                    "placeholder": _("如 13812345678"),
+                }
+            ),
+        )
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        value = super().clean(value)
+        if not value:
+            return value
+        try:
+            return normalize_phone(value)
+        except InvalidPhone:
+            raise forms.ValidationError(
+                self.error_messages["invalid_phone"], code="invalid_phone"
+            ) from None
+
+
+class SignupForm(AllauthSignupForm):
+    """Sign-up by mobile number or by email (at least one), with a name to greet people by."""
+
+    name = forms.CharField(
+        label=_("姓名"),
+        max_length=60,
+        widget=forms.TextInput(attrs={"autocomplete": "name", "placeholder": _("您的姓名")}),
+    )
+
+    field_order = ["name", "phone", "email", "password1", "password2"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "email" in self.fields:
+            self.fields["email"].label = _("电子邮箱（选填）")
+            self.fields["email"].widget.attrs["placeholder"] = _("没有可不填")
+        if "phone" in self.fields:
+            self.fields["phone"].help_text = _("用于接收验证码和活动通知。")
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("phone") and not cleaned.get("email") and not self.errors:
+            raise forms.ValidationError(
+                _("请填写手机号码或电子邮箱，至少一项，用于登录和接收通知。"), code="no_contact"
+            )
+        return cleaned
+
+
+def _code_field(form: forms.Form) -> None:
+    field = form.fields["code"]
+    field.label = _("短信验证码")
+    field.widget.attrs.update(
+        {"placeholder": _("6位数字"), "inputmode": "numeric", "autocomplete": "one-time-code"}
+    )
+
+
+class VerifyPhoneForm(AllauthVerifyPhoneForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _code_field(self)
+
+
+class ConfirmLoginCodeForm(AllauthConfirmLoginCodeForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _code_field(self)

@@ -1,0 +1,45 @@
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class User(AbstractUser):
+    """A person who can log in: a relative, a volunteer, a group leader, a cadre or staff.
+
+    The login is a mobile phone number (E.164, e.g. +8613812345678) or an email address; the
+    username is generated and never shown. People in the register (``households.Member``) link
+    to a user; many never have one.
+    """
+
+    name = models.CharField(_("姓名"), max_length=60, blank=True)
+    phone = models.CharField(_("手机号码"), max_length=20, null=True, blank=True, unique=True)
+    phone_verified = models.BooleanField(_("手机号已验证"), default=False)
+    welcomed_at = models.DateTimeField(_("欢迎消息发送时间"), null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("用户")
+        verbose_name_plural = _("用户")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(phone__isnull=True) | Q(phone__startswith="+"),
+                name="user_phone_e164",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.get_full_name() or self.email or self.masked_phone or self.username
+
+    @property
+    def masked_phone(self) -> str:
+        from core.masking import mask_phone
+
+        return mask_phone(self.phone) if self.phone else ""
+
+    def get_full_name(self) -> str:
+        # Chinese order: family name first, no space.
+        return self.name or f"{self.last_name}{self.first_name}".strip()

@@ -1,0 +1,51 @@
+"""The roles of DOMAIN.md as Django groups. A registered user with no group is a relative."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(StrEnum):
+    VOLUNTEER = "volunteer"
+    GROUP_LEADER = "group_leader"
+    CADRE = "cadre"
+    COMMITTEE_MEMBER = "committee_member"
+    STAFF = "staff"
+
+
+#: Group names as shown in the Wagtail admin; the code names above are what code uses.
+GROUP_NAMES: dict[Role, str] = {
+    Role.VOLUNTEER: "义工",
+    Role.GROUP_LEADER: "侨眷小组长",
+    Role.CADRE: "社区侨务干部",
+    Role.COMMITTEE_MEMBER: "街道侨联委员",
+    Role.STAFF: "侨联工作人员",
+}
+
+ROLE_LABELS = {
+    "relative": _("侨眷用户"),
+    Role.VOLUNTEER: _("义工"),
+    Role.GROUP_LEADER: _("侨眷小组长"),
+    Role.CADRE: _("社区侨务干部"),
+    Role.COMMITTEE_MEMBER: _("街道侨联委员"),
+    Role.STAFF: _("侨联工作人员"),
+    "admin": _("系统管理员"),
+}
+
+#: Model permissions each role's group holds ("app_label.codename").
+GROUP_PERMISSIONS: dict[Role, list[str]] = {
+    Role.STAFF: [
+        "wagtailadmin.access_admin",
+        "wagtailimages.add_image",
+        "wagtailimages.change_image",
+        "wagtailimages.choose_image",
+        "wagtaildocs.add_document",
+        "wagtaildocs.change_document",
+        "wagtaildocs.choose_document",
+    ],
+}
+
+#: Page permissions on the site's root page, for Wagtail's page tree.
+STAFF_PAGE_PERMISSIONS = ["add_page", "change_page", "publish_page", "lock_page", "unlock_page"]

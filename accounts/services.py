@@ -1,0 +1,97 @@
+"""Writes on accounts. Keyword-only, typed; side effects named in the docstrings."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.contrib.auth.models import Group, Permission
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from .models import User
+from .sms import send_sms
+
+logger = logging.getLogger(__name__)
+
+
+def user_welcome_enqueue(*, user: User) -> None:
+    """Queue the welcome message; it leaves only once the sign-up transaction has committed."""
+    from .tasks import welcome_send
+
+    welcome_send.delay_on_commit(user.pk)
+
+
+@transaction.atomic
+def user_welcome_send(*, user_id: int) -> bool:
+    """Send the welcome message by SMS and/or email, at most once per user.
+
+    Takes the user row lock so two workers running the same job (a retry after a lost worker)
+    cannot both send. Returns False when the message had been sent already or the user is gone.
+    Raises SmsError / OSError on delivery failure, leaving ``welcomed_at`` unset so a retry sends.
+    """
+    user = User.objects.select_for_update().filter(pk=user_id, is_active=True).first()
+    if user is None or user.welcomed_at is not None:
+        return False
+    with translation.override(settings.LANGUAGE_CODE):
+        context = {"user": user, "site_url": settings.WAGTAILADMIN_BASE_URL}
+        if user.phone:
+            send_sms(
+                phone=user.phone,
+                text=_("%(name)s，欢迎加入侨心！报名活动、加入义工队都可以在网站上办理。")
+                % {"name": user.display_name},
+            )
+        if user.email:
+            send_mail(
+                subject=render_to_string("emails/accounts/welcome.subject.txt", context).strip(),
+                message=render_to_string("emails/accounts/welcome.txt", context),
+                html_message=render_to_string("emails/accounts/welcome.html", context),
+                from_email=None,
+                recipient_list=[user.email],
+            )
+    user.welcomed_at = timezone.now()
+    user.save(update_fields=["welcomed_at"])
+    logger.info("welcome sent to user %s", user.pk)
+    return True
+
+
+@transaction.atomic
+def roles_sync() -> dict[str, Group]:
+    """Create the role groups and give them their permissions. Idempotent; run by
+    ``seed_demo`` and by ``manage.py sync_roles`` on deployment."""
+    from wagtail.models import Collection, GroupCollectionPermission, GroupPagePermission, Page
+
+    from .roles import GROUP_NAMES, GROUP_PERMISSIONS, STAFF_PAGE_PERMISSIONS, Role
+
+    groups: dict[str, Group] = {}
+    for role, name in GROUP_NAMES.items():
+        group, _created = Group.objects.get_or_create(name=name)
+        groups[role.value] = group
+        for dotted in GROUP_PERMISSIONS.get(role, []):
+            app_label, codename = dotted.split(".")
+            permission = Permission.objects.get(
+                content_type__app_label=app_label, codename=codename
+            )
+            group.permissions.add(permission)
+
+    staff = groups[Role.STAFF.value]
+    root = Page.get_first_root_node()
+    for codename in STAFF_PAGE_PERMISSIONS:
+        permission = Permission.objects.get(
+            content_type__app_label="wagtailcore", codename=codename
+        )
+        GroupPagePermission.objects.get_or_create(group=staff, page=root, permission=permission)
+    collection = Collection.get_first_root_node()
+    for dotted in GROUP_PERMISSIONS[Role.STAFF]:
+        app_label, codename = dotted.split(".")
+        if app_label in ("wagtailimages", "wagtaildocs"):
+            permission = Permission.objects.get(
+                content_type__app_label=app_label, codename=codename
+            )
+            GroupCollectionPermission.objects.get_or_create(
+                group=staff, collection=collection, permission=permission
+            )
+    return groups
