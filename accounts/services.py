@@ -79,12 +79,14 @@ def roles_sync() -> dict[str, Group]:
 
     staff = groups[Role.STAFF.value]
     root = Page.get_first_root_node()
+    collection = Collection.get_first_root_node()
+    if root is None or collection is None:  # an empty database (e.g. a flushed test database)
+        return groups
     for codename in STAFF_PAGE_PERMISSIONS:
         permission = Permission.objects.get(
             content_type__app_label="wagtailcore", codename=codename
         )
         GroupPagePermission.objects.get_or_create(group=staff, page=root, permission=permission)
-    collection = Collection.get_first_root_node()
     for dotted in GROUP_PERMISSIONS[Role.STAFF]:
         app_label, codename = dotted.split(".")
         if app_label in ("wagtailimages", "wagtaildocs"):

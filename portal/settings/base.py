@@ -263,6 +263,8 @@ if CELERY_EMBEDDED:
     }
     # The filesystem transport has no broadcast exchange, so remote control is off.
     CELERY_WORKER_ENABLE_REMOTE_CONTROL = False
+# A run of the test suite against a shared broker uses its own queue (see .ci/run).
+CELERY_TASK_DEFAULT_QUEUE = env.string("CELERY_QUEUE", "celery")
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

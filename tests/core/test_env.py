@@ -78,7 +78,8 @@ def test_dotenv_fills_unset_variables_only(tmp_path, monkeypatch):
 
 def _start(settings_module: str, **variables: str) -> subprocess.CompletedProcess:
     """Start Django in a fresh interpreter with the given environment, as a server would."""
-    clean = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SECRET_KEY")}
+    ours = {*PRODUCTION, "DEBUG", "DJANGO_SETTINGS_MODULE"}
+    clean = {k: v for k, v in os.environ.items() if k not in ours}
     clean.update(variables, DJANGO_SETTINGS_MODULE=settings_module)
     return subprocess.run(
         [sys.executable, "-c", "import django; django.setup()"],

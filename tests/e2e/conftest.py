@@ -1,0 +1,85 @@
+"""Browser tests: Playwright driving Debian's chromium (/usr/bin/chromium) against a live server.
+
+Playwright's sync API runs an event loop in the test thread; Django's ORM refuses to run
+inside one unless told it is safe, which it is here (one thread drives, one serves).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+HAVE_CHROMIUM = Path(CHROMIUM).exists()
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-results"
+
+PHONE = {"width": 390, "height": 844}
+# No sandbox (we run as root in CI) and no calls home: the machine has no outside network.
+CHROMIUM_ARGS = [
+    *("--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"),
+    *("--disable-background-networking", "--disable-component-update", "--disable-sync"),
+    "--disable-dev-shm-usage",
+]
+
+
+def pytest_collection_modifyitems(config, items):
+    # On a developer's machine without Debian's chromium the browser tests cannot run; in CI
+    # (CI=true) they must, so a missing browser fails there instead of skipping.
+    if HAVE_CHROMIUM or os.environ.get("CI"):
+        return
+    skip = pytest.mark.skip(reason=f"no chromium at {CHROMIUM}: apt-get install chromium")
+    for item in items:
+        if "e2e" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--disable-dev-shm-usage",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def phone_page(browser, live_server):
+    """A page in a phone-sized Chinese browser, pointed at the live server."""
+    context = browser.new_context(
+        viewport=PHONE,
+        locale="zh-CN",
+        timezone_id="Asia/Shanghai",
+        is_mobile=True,
+        has_touch=True,
+        base_url=live_server.url,
+    )
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+def screenshot(page, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
