@@ -7,7 +7,7 @@ import logging
 from allauth.account.adapter import DefaultAccountAdapter
 from django.contrib import messages
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from core.phones import InvalidPhone, normalize_phone
 
@@ -22,16 +22,18 @@ class AccountAdapter(DefaultAccountAdapter):
     # Our own wording for the messages people meet most; the rest come from allauth's catalogues.
     error_messages = {
         **DefaultAccountAdapter.error_messages,
-        "incorrect_code": _lazy("验证码不正确，请核对短信里的6位数字后重新输入。"),
-        "too_many_login_attempts": _lazy(
+        "incorrect_code": gettext_lazy("验证码不正确，请核对短信里的6位数字后重新输入。"),
+        "too_many_login_attempts": gettext_lazy(
             "尝试次数太多，已暂停。请稍等几分钟再试；验证码输错多次的，请重新登录获取新的验证码。"
         ),
-        "phone_password_mismatch": _lazy("手机号码或密码不正确。忘记密码可以用短信验证码登录。"),
-        "email_password_mismatch": _lazy("电子邮箱或密码不正确。"),
-        "phone_taken": _lazy("这个手机号码已经注册过了，请直接登录。"),
-        "email_taken": _lazy("这个电子邮箱已经注册过了，请直接登录。"),
-        "unknown_phone": _lazy("这个手机号码还没有注册。"),
-        "rate_limited": _lazy("操作太频繁了，请稍等一会儿再试。"),
+        "phone_password_mismatch": gettext_lazy(
+            "手机号码或密码不正确。忘记密码可以用短信验证码登录。"
+        ),
+        "email_password_mismatch": gettext_lazy("电子邮箱或密码不正确。"),
+        "phone_taken": gettext_lazy("这个手机号码已经注册过了，请直接登录。"),
+        "email_taken": gettext_lazy("这个电子邮箱已经注册过了，请直接登录。"),
+        "unknown_phone": gettext_lazy("这个手机号码还没有注册。"),
+        "rate_limited": gettext_lazy("操作太频繁了，请稍等一会儿再试。"),
     }
 
     def phone_form_field(self, **kwargs):

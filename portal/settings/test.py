@@ -2,8 +2,6 @@
 REDIS_URL and CELERY_BROKER_URL are set it runs on them, and tests marked ``celery_worker``
 start a real worker process (see tests/conftest.py)."""
 
-from core import env
-
 from .base import *  # noqa: F403
 from .base import ALLOWED_HOSTS, CELERY_EMBEDDED, DATABASES
 
@@ -15,8 +13,6 @@ SMS_BACKEND = "accounts.sms.LocmemBackend"
 # With no broker, tasks run in the caller; with a broker they go to the real worker.
 CELERY_TASK_ALWAYS_EAGER = CELERY_EMBEDDED
 CELERY_TASK_EAGER_PROPAGATES = True
-# Rate limits are exercised by their own tests; the rest of the suite logs in many times.
-ACCOUNT_RATE_LIMITS_ENABLED = env.boolean("TEST_RATE_LIMITS", True)
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # An in-memory test database: fast, and each xdist worker gets its own.
     DATABASES["default"]["TEST"] = {"NAME": ""}

@@ -39,10 +39,22 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(scope="session")
-def browser():
+def browser(django_db_setup):
+    from django.db import connections
     from playwright.sync_api import sync_playwright
 
+    # Django keeps the data that migrations created (the home page, the site) on the connection
+    # object, to restore it for ``serialized_rollback`` tests. Playwright runs the rest of the
+    # session in a greenlet with its own context, where ``connections`` hands out new objects:
+    # carry the saved data over, or transactional browser tests would start with an empty site.
+    saved = {
+        alias: connections[alias]._test_serialized_contents
+        for alias in connections
+        if hasattr(connections[alias], "_test_serialized_contents")
+    }
     with sync_playwright() as playwright:
+        for alias, contents in saved.items():
+            connections[alias]._test_serialized_contents = contents
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
             headless=True,
