@@ -64,6 +64,8 @@ check-deploy: $(STAMP)
 	DJANGO_SETTINGS_MODULE=portal.settings.production $(PY) manage.py check --deploy --fail-level WARNING
 
 bench: messages
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk; } || \
+		{ echo "bench needs wrk: apt-get install wrk"; exit 1; }
 	$(PY) bench/run.py $(BENCH_ARGS)
 
 # Refresh constraints.txt from what is installed (after changing pyproject.toml).
