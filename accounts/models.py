@@ -43,3 +43,8 @@ class User(AbstractUser):
     def get_full_name(self) -> str:
         # Chinese order: family name first, no space.
         return self.name or f"{self.last_name}{self.first_name}".strip()
+
+
+def user_display(user: User) -> str:
+    """How allauth names a user in its messages ("以 王秀英 成功登录")."""
+    return user.display_name

@@ -34,8 +34,10 @@ def test_phone_sign_up_sends_a_code_and_verifying_logs_in(
     assert sms.outbox[0].phone == "+8613812345678"
     assert "分钟内有效" in sms.outbox[0].text
 
-    page = client.get("/accounts/phone/verify/")
-    assert "短信验证码" in page.content.decode()
+    page = client.get("/accounts/phone/verify/").content.decode()
+    assert "输入短信验证码" in page
+    assert "验证码已发送到 13812345678" in page  # the number as the person typed it
+    assert "+8613812345678" not in page
 
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post("/accounts/phone/verify/", {"code": last_code()})
@@ -47,6 +49,7 @@ def test_phone_sign_up_sends_a_code_and_verifying_logs_in(
     me = client.get("/me/")
     assert me.status_code == 200
     assert "138****5678" in me.content.decode()
+    assert "以 赵大爷 成功登录" in me.content.decode()
 
 
 def test_sign_up_enqueues_the_welcome_message_after_commit(

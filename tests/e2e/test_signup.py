@@ -23,6 +23,10 @@ def test_visitor_signs_up_with_a_phone_number_and_logs_in(phone_page):
     page.wait_for_url(re.compile(r"/accounts/phone/verify/$"))
     assert sms.outbox and sms.outbox[-1].phone == "+8613612345678"
     code = re.search(r"验证码是 (\d{6})", sms.outbox[-1].text).group(1)
+    assert "验证码已发送到 13612345678" in page.locator("main").inner_text()
+    cancel = page.get_by_role("button", name="取消")
+    assert cancel.evaluate("b => getComputedStyle(b).backgroundColor") == "rgb(255, 255, 255)"
+    screenshot(page, "verify-phone")
     page.get_by_label("短信验证码").fill(code)
     page.get_by_role("button", name="确认").click()
 

@@ -111,3 +111,14 @@ def test_unknown_page_is_a_chinese_404(client):
     response = client.get("/no-such-page/")
     assert response.status_code == 404
     assert "找不到这个页面" in response.content.decode()
+
+
+def test_signed_in_account_pages_use_the_site_look_in_chinese(client_for):
+    client = client_for("relative")
+    for url in ["/accounts/password/change/", "/accounts/email/", "/accounts/phone/change/",
+                "/accounts/logout/", "/me/"]:  # fmt: skip
+        response = client.get(url)
+        html = response.content.decode()
+        assert response.status_code == 200, url
+        assert 'class="site-header"' in html, url
+        assert '<html lang="zh-hans">' in html, url
