@@ -1,9 +1,13 @@
 from __future__ import annotations
 
 from allauth.account.forms import ConfirmLoginCodeForm as AllauthConfirmLoginCodeForm
+from allauth.account.forms import LoginForm as AllauthLoginForm
 from allauth.account.forms import SignupForm as AllauthSignupForm
 from allauth.account.forms import VerifyPhoneForm as AllauthVerifyPhoneForm
 from django import forms
+from django.contrib.auth.forms import SetPasswordForm
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from core.phones import InvalidPhone, normalize_phone
@@ -96,3 +100,27 @@ class ConfirmLoginCodeForm(AllauthConfirmLoginCodeForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         _code_field(self)
+
+
+class LoginForm(AllauthLoginForm):
+    """allauth's login with wording for people who log in by phone number."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        login = self.fields["login"]
+        login.label = _("手机号码或电子邮箱")
+        login.widget.attrs.update({"placeholder": _("如 13812345678"), "autocomplete": "username"})
+        if "password" in self.fields:
+            self.fields["password"].label = _("密码")
+            self.fields["password"].help_text = format_html(
+                '{} <a href="{}">{}</a> · <a href="{}">{}</a>',
+                _("忘记密码？"),
+                f"{reverse('account_request_login_code')}?next={reverse('accounts:password')}",
+                _("用短信验证码登录并设置新密码"),
+                reverse("account_reset_password"),
+                _("通过电子邮箱重设"),
+            )
+
+
+class NewPasswordForm(SetPasswordForm):
+    """A new password without the old one, for someone who has just proved the phone is theirs."""

@@ -97,3 +97,12 @@ def roles_sync() -> dict[str, Group]:
                 group=staff, collection=collection, permission=permission
             )
     return groups
+
+
+@transaction.atomic
+def user_password_set(*, user: User, password: str) -> None:
+    """Set a new password (already validated by the form). The caller keeps the session alive
+    with ``update_session_auth_hash``; other sessions of the user are logged out by Django."""
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    logger.info("password set for user %s after a code login", user.pk)

@@ -5,4 +5,5 @@ from . import views
 app_name = "accounts"
 urlpatterns = [
     path("", views.me, name="me"),
+    path("password/", views.password_after_code, name="password"),
 ]

@@ -34,3 +34,33 @@ def verify_phone(request, *args, **kwargs):
                 % {"minutes": timeout // 60},
             )
     return allauth_verify_phone(request, *args, **kwargs)
+
+
+@login_required
+def password_after_code(request):
+    """Set a new password without the old one, right after a login by SMS code.
+
+    This is the "forgot my password" path for the many people who have a phone and no email:
+    allauth resets passwords by email only.
+    """
+    from django.contrib.auth import update_session_auth_hash
+    from django.shortcuts import redirect
+    from django.urls import reverse
+
+    from .forms import NewPasswordForm
+    from .selectors import user_recently_logged_in_by_code
+    from .services import user_password_set
+
+    if not user_recently_logged_in_by_code(request=request, user=request.user):
+        messages.info(
+            request,
+            _("要修改密码，请输入当前密码。忘记了的话，可以退出后用短信验证码登录再来设置。"),
+        )
+        return redirect("account_change_password")
+    form = NewPasswordForm(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user_password_set(user=request.user, password=form.cleaned_data["new_password1"])
+        update_session_auth_hash(request, request.user)
+        messages.success(request, _("新密码已设置，下次可以用手机号码和新密码登录。"))
+        return redirect(reverse("accounts:me"))
+    return render(request, "accounts/password_after_code.html", {"form": form})

@@ -140,6 +140,7 @@ LOGIN_REDIRECT_URL = "accounts:me"
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
 ACCOUNT_FORMS = {
     "signup": "accounts.forms.SignupForm",
+    "login": "accounts.forms.LoginForm",
     "verify_phone": "accounts.forms.VerifyPhoneForm",
     "confirm_login_code": "accounts.forms.ConfirmLoginCodeForm",
 }

@@ -181,3 +181,41 @@ def test_password_reset_by_email_sends_a_code(client, relative):
     response = client.post("/accounts/password/reset/", {"email": "wang@example.com"})
     assert response.status_code == 302
     assert len(mail.outbox) == 1
+
+
+def test_forgotten_password_by_phone_code_then_new_password(client, relative):
+    login_page = client.get("/accounts/login/").content.decode()
+    assert "用短信验证码登录并设置新密码" in login_page
+    response = client.post(
+        "/accounts/login/code/?next=/me/password/", {"phone": relative.phone.removeprefix("+86")}
+    )
+    response = client.post(response["Location"], {"code": last_code()})
+    assert response.status_code == 302
+    assert response["Location"] == "/me/password/"
+    page = client.get("/me/password/").content.decode()
+    assert "不需要输入旧密码" in page
+
+    response = client.post(
+        "/me/password/", {"new_password1": "Xin-mima-2026", "new_password2": "Xin-mima-2027"}
+    )
+    assert response.status_code == 200  # mismatch: the form comes back with the error
+    response = client.post(
+        "/me/password/", {"new_password1": "Xin-mima-2026", "new_password2": "Xin-mima-2026"}
+    )
+    assert response["Location"] == "/me/"
+    assert client.get("/me/").status_code == 200  # still logged in
+    relative.refresh_from_db()
+    assert relative.check_password("Xin-mima-2026")
+
+
+def test_new_password_without_the_old_needs_a_recent_code_login(client, relative):
+    client.post(
+        "/accounts/login/",
+        {"login": relative.phone.removeprefix("+86"), "password": "correct-horse-42"},
+    )
+    response = client.post(
+        "/me/password/", {"new_password1": "Xin-mima-2026", "new_password2": "Xin-mima-2026"}
+    )
+    assert response["Location"] == "/accounts/password/change/"
+    relative.refresh_from_db()
+    assert relative.check_password("correct-horse-42")
