@@ -26,7 +26,7 @@ PERSONAS: list[tuple[str, str, str, str, str]] = [
 
 
 @transaction.atomic
-def seed(*, stdout) -> list[tuple[str, str, str]]:
+def seed(*, stdout, options: dict | None = None) -> list[tuple[str, str, str]]:
     groups = roles_sync()
     logins = []
     for role, username, name, phone, email in PERSONAS:

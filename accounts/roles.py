@@ -35,7 +35,19 @@ ROLE_LABELS = {
 }
 
 #: Model permissions each role's group holds ("app_label.codename").
+_REGISTER_READ = [
+    "wagtailadmin.access_admin",
+    "households.view_household",
+    "households.view_member",
+    "households.view_community",
+    "households.view_gridgroup",
+]
+
 GROUP_PERMISSIONS: dict[Role, list[str]] = {
+    Role.COMMITTEE_MEMBER: _REGISTER_READ,
+    # Cadres and group leaders phone their households: they may unmask, and each time is logged.
+    Role.CADRE: [*_REGISTER_READ, "households.unmask_member"],
+    Role.GROUP_LEADER: [*_REGISTER_READ, "households.unmask_member"],
     Role.STAFF: [
         "wagtailadmin.access_admin",
         "wagtailimages.add_image",
@@ -44,6 +56,22 @@ GROUP_PERMISSIONS: dict[Role, list[str]] = {
         "wagtaildocs.add_document",
         "wagtaildocs.change_document",
         "wagtaildocs.choose_document",
+        *_REGISTER_READ[1:],
+        "households.view_all_households",
+        "households.add_household",
+        "households.change_household",
+        "households.add_member",
+        "households.change_member",
+        "households.unmask_member",
+        "households.import_register",
+        "households.view_accesslog",
+        "households.add_community",
+        "households.change_community",
+        "households.add_gridgroup",
+        "households.change_gridgroup",
+        "households.view_responsibility",
+        "households.add_responsibility",
+        "households.change_responsibility",
     ],
 }
 

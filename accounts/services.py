@@ -106,3 +106,11 @@ def user_password_set(*, user: User, password: str) -> None:
     user.set_password(password)
     user.save(update_fields=["password"])
     logger.info("password set for user %s after a code login", user.pk)
+
+
+def role_group(role: str) -> Group:
+    """The group of one role, with its permissions (created by ``roles_sync`` if missing)."""
+    from .roles import GROUP_NAMES, Role
+
+    group = Group.objects.filter(name=GROUP_NAMES[Role(role)]).first()
+    return group or roles_sync()[role]

@@ -26,7 +26,7 @@ BODY = [
 ]
 
 
-def seed(*, stdout) -> list:
+def seed(*, stdout, options: dict | None = None) -> list:
     home = HomePage.objects.first()
     if home is None:
         stdout.write("portal: no home page (run migrate first).")

@@ -35,10 +35,18 @@ def demo_modules():
 class Command(BaseCommand):
     help = "Create or refresh demo data and demo logins for every persona."
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--households",
+            type=int,
+            default=1300,
+            help="size of the demo register (tests use a small one)",
+        )
+
     def handle(self, *args, **options):
         logins: list[tuple[str, str, str]] = []
         for module in demo_modules():
-            logins += module.seed(stdout=self.stdout) or []
+            logins += module.seed(stdout=self.stdout, options=options) or []
         url = settings.WAGTAILADMIN_BASE_URL
         self.stdout.write("")
         self.stdout.write(

@@ -1,0 +1,294 @@
+"""Register screens in the Wagtail admin. Thin: every queryset comes from the scope selector,
+every read is written to the access log, numbers are masked unless the user may unmask."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.db.models.functions import Coalesce
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.functional import cached_property
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from wagtail.admin.ui.tables import Column
+from wagtail.admin.views.generic import EditView, IndexView, InspectView
+
+from core.masking import mask_id_number, mask_phone
+
+from . import selectors, services
+from .filters import HouseholdFilterSet, MemberFilterSet
+from .models import AccessLog, Household, Member
+
+PHONE_FIELDS = {"home_phone", "mobile", "household__home_phone"}
+ID_FIELDS = {"id_number"}
+
+
+def _filters_of(request) -> dict:
+    return {k: v for k, v in request.GET.items() if k not in ("p", "export", "_w_filter_fragment")}
+
+
+class ScopedIndexMixin:
+    """The scope selector, custom search, masked exports and access logging for a list."""
+
+    object_type = ""
+    search_fields = ["name"]  # enables the search box; the search itself is search_function
+    search_function = None
+
+    def search_queryset(self, queryset):
+        if self.search_query:
+            return type(self).search_function(queryset, self.search_query)
+        return queryset
+
+    @cached_property
+    def unmasked(self) -> bool:
+        return selectors.user_may_unmask(self.request.user)
+
+    def to_row_dict(self, item):
+        row = super().to_row_dict(item)
+        for field, value in row.items():
+            if not value or self.unmasked:
+                continue
+            if field in PHONE_FIELDS:
+                row[field] = mask_phone(value)
+            elif field in ID_FIELDS:
+                row[field] = mask_id_number(value)
+        return row
+
+    def render_to_response(self, context, **response_kwargs):
+        if self.is_export:
+            count = context["object_list"].count()
+            action = AccessLog.Action.EXPORT
+            filters = {
+                **_filters_of(self.request),
+                "format": self.request.GET.get("export"),
+                "unmasked": self.unmasked,
+            }
+        else:
+            paginator = context.get("paginator")
+            count = paginator.count if paginator else len(context["object_list"])
+            action, filters = AccessLog.Action.LIST, _filters_of(self.request)
+        services.access_log_record(
+            user=self.request.user,
+            action=action,
+            object_type=self.object_type,
+            filters=filters,
+            row_count=count,
+        )
+        return super().render_to_response(context, **response_kwargs)
+
+
+class MaskedColumn(Column):
+    """A phone or ID number shown masked (``138****5678``): lists never show them in full."""
+
+    def __init__(self, name, *, masker, **kwargs):
+        self.masker = masker
+        super().__init__(name, **kwargs)
+
+    def get_value(self, instance):
+        value = super().get_value(instance)
+        return self.masker(value) if value else ""
+
+
+class HouseholdIndexView(ScopedIndexMixin, IndexView):
+    object_type = "household"
+    filterset_class = HouseholdFilterSet
+    search_function = staticmethod(selectors.household_search)
+    default_ordering = "id"
+    export_filename = "households"
+
+    def get_base_queryset(self):
+        members = (
+            Member.objects.filter(household_id=OuterRef("pk"), is_deceased=False)
+            .order_by()
+            .values("household_id")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        return (
+            selectors.household_scope_for(self.request.user)
+            .select_related("community", "grid_group")
+            .annotate(member_count=Coalesce(Subquery(members, output_field=IntegerField()), 0))
+        )
+
+    def get_edit_url(self, instance):
+        # the title links to the household's page, where editing is one click away
+        return self.get_inspect_url(instance)
+
+    @cached_property
+    def columns(self):
+        return [
+            self._get_title_column("householder_name"),
+            Column("community", label=gettext_lazy("社区"), accessor="community.name"),
+            Column("grid_group", label=gettext_lazy("侨眷小组"), accessor="grid_group.name"),
+            Column("member_count", label=gettext_lazy("人数"), sort_key="member_count"),
+            MaskedColumn("home_phone", label=gettext_lazy("家庭电话"), masker=mask_phone),
+            Column("flags", label=gettext_lazy("标记"), accessor="flags_display"),
+            Column("status", label=gettext_lazy("状态"), accessor="get_status_display"),
+        ]
+
+
+class MemberIndexView(ScopedIndexMixin, IndexView):
+    object_type = "member"
+    filterset_class = MemberFilterSet
+    search_function = staticmethod(selectors.member_search)
+    default_ordering = "id"
+    export_filename = "members"
+
+    def get_base_queryset(self):
+        return selectors.member_scope_for(self.request.user).select_related(
+            "household__community", "household__grid_group"
+        )
+
+    def get_edit_url(self, instance):
+        return reverse("households_household:inspect", args=[instance.household_id])
+
+    @cached_property
+    def columns(self):
+        return [
+            self._get_title_column("name"),
+            Column("gender", label=gettext_lazy("性别"), accessor="get_gender_display"),
+            Column("birth_date", label=gettext_lazy("出生日期"), sort_key="birth_date"),
+            Column("category", label=gettext_lazy("类别"), accessor="get_category_display"),
+            Column("country", label=gettext_lazy("侨居国家（地区）"), accessor="country_display"),
+            Column("community", label=gettext_lazy("社区"), accessor="household.community.name"),
+            Column(
+                "grid_group", label=gettext_lazy("侨眷小组"), accessor="household.grid_group.name"
+            ),
+            MaskedColumn("mobile", label=gettext_lazy("手机号码"), masker=mask_phone),
+        ]
+
+
+class ScopedObjectMixin:
+    """Objects outside the user's scope answer 404, as if they did not exist."""
+
+    def get_object(self, queryset=None):
+        queryset = selectors.household_scope_for(self.request.user)
+        return get_object_or_404(queryset, pk=self.kwargs.get(self.pk_url_kwarg, self.pk))
+
+
+class HouseholdDetailView(ScopedObjectMixin, InspectView):
+    template_name = "households/admin/household_detail.html"
+    page_title = gettext_lazy("侨户详情")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        household = self.object
+        members = list(household.members.order_by("id").select_related("home_contact"))
+        unmasked_id = self.request.session.pop("households_unmasked", None)
+        for member in members:
+            member.show_full = unmasked_id == member.pk
+        services.access_log_record(
+            user=self.request.user,
+            action=AccessLog.Action.DETAIL,
+            object_type="household",
+            object_id=household.pk,
+            row_count=len(members),
+        )
+        context.update(
+            household=household,
+            members=members,
+            changes=household.changes.select_related("actor")[:20],
+            may_unmask=selectors.user_may_unmask(self.request.user),
+            may_change=self.request.user.has_perm("households.change_household"),
+            may_change_member=self.request.user.has_perm("households.change_member"),
+            leaders=selectors.household_responsibles(household),
+        )
+        return context
+
+
+class HouseholdEditView(ScopedObjectMixin, EditView):
+    pass
+
+
+class MemberEditView(EditView):
+    def get_object(self, queryset=None):
+        queryset = selectors.member_scope_for(self.request.user)
+        return get_object_or_404(queryset, pk=self.kwargs.get(self.pk_url_kwarg, self.pk))
+
+
+def _household_or_404(request, pk) -> Household:
+    return get_object_or_404(selectors.household_scope_for(request.user), pk=pk)
+
+
+def member_unmask(request, pk):
+    """POST: show one member's full numbers on the household page, once. Logged."""
+    if request.method != "POST":
+        raise Http404
+    member = get_object_or_404(selectors.member_scope_for(request.user), pk=pk)
+    try:
+        services.member_unmask(user=request.user, member=member)
+    except services.RegisterError as exc:
+        raise PermissionDenied(str(exc)) from exc
+    request.session["households_unmasked"] = member.pk
+    return redirect("households_household:inspect", member.household_id)
+
+
+class MoveForm(forms.Form):
+    grid_group = forms.ModelChoiceField(label=gettext_lazy("调到小组"), queryset=None)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["grid_group"].queryset = selectors.grid_group_scope_for(user)
+
+
+def household_move(request, pk):
+    if not request.user.has_perm("households.change_household"):
+        raise PermissionDenied
+    household = _household_or_404(request, pk)
+    form = MoveForm(
+        request.POST or None, user=request.user, initial={"grid_group": household.grid_group_id}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.household_move(
+                household=household, grid_group=form.cleaned_data["grid_group"], actor=request.user
+            )
+        except services.RegisterError as exc:
+            form.add_error("grid_group", str(exc))
+        else:
+            messages.success(
+                request, _("已调整到 %(group)s。") % {"group": form.cleaned_data["grid_group"]}
+            )
+            return redirect("households_household:inspect", household.pk)
+    return TemplateResponse(
+        request, "households/admin/household_move.html", {"household": household, "form": form}
+    )
+
+
+class MergeForm(forms.Form):
+    duplicate_key = forms.CharField(
+        label=gettext_lazy("要并入本户的重复户的户编号"),
+        max_length=64,
+        help_text=gettext_lazy("那一户的成员和记录都会移到本户，那一户标记为“已合并”。"),
+    )
+
+
+def household_merge(request, pk):
+    if not request.user.has_perm("households.change_household"):
+        raise PermissionDenied
+    keep = _household_or_404(request, pk)
+    form = MergeForm(request.POST or None)
+    duplicate = None
+    if request.method == "POST" and form.is_valid():
+        key = form.cleaned_data["duplicate_key"].strip()
+        duplicate = selectors.household_scope_for(request.user).filter(key=key).first()
+        if duplicate is None:
+            form.add_error("duplicate_key", _("找不到户编号为“%(key)s”的侨户。") % {"key": key})
+        elif "confirm" in request.POST:
+            try:
+                services.household_merge(keep=keep, duplicate=duplicate, actor=request.user)
+            except services.RegisterError as exc:
+                form.add_error("duplicate_key", str(exc))
+            else:
+                messages.success(request, _("已把 %(dup)s 并入本户。") % {"dup": duplicate})
+                return redirect("households_household:inspect", keep.pk)
+    return TemplateResponse(
+        request,
+        "households/admin/household_merge.html",
+        {"household": keep, "form": form, "duplicate": duplicate},
+    )

@@ -1,0 +1,141 @@
+"""Filters for the register lists. Choice lists are limited to what the user may see."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import django_filters
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.filters import WagtailFilterSet
+
+from .models import Household, Member
+from .normalize import country_choices
+from .selectors import community_scope_for, grid_group_scope_for
+
+AGE_BANDS = [
+    ("0-17", _("17岁及以下")),
+    ("18-59", _("18–59岁")),
+    ("60-79", _("60–79岁")),
+    ("80-", _("80岁及以上")),
+    ("60-", _("60岁及以上")),
+]
+YES_NO = [("1", _("是")), ("0", _("否"))]
+
+
+def _years_before(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def age_band_q(band: str, prefix: str = "") -> Q:
+    """Members whose age today falls in ``band`` ("18-59", "80-")."""
+    low, _sep, high = band.partition("-")
+    today = timezone.localdate()
+    condition = Q(**{f"{prefix}birth_date__lte": _years_before(today, int(low or 0))})
+    if high:
+        condition &= Q(**{f"{prefix}birth_date__gt": _years_before(today, int(high) + 1)})
+    return condition
+
+
+class _ScopedChoicesMixin:
+    def __init__(self, *args, request=None, **kwargs):
+        super().__init__(*args, request=request, **kwargs)
+        user = request.user if request else None
+        self.filters["community"].queryset = community_scope_for(user)
+        self.filters["grid_group"].queryset = grid_group_scope_for(user)
+        self.filters["country"].extra["choices"] = country_choices()
+
+
+def _yes_no(label):
+    return django_filters.ChoiceFilter(label=label, choices=YES_NO, method="filter_flag")
+
+
+class HouseholdFilterSet(_ScopedChoicesMixin, WagtailFilterSet):
+    community = django_filters.ModelChoiceFilter(label=_("社区"), queryset=None)
+    grid_group = django_filters.ModelChoiceFilter(label=_("侨眷小组"), queryset=None)
+    status = django_filters.ChoiceFilter(label=_("状态"), choices=Household.Status.choices)
+    is_key = _yes_no(_("重点侨户"))
+    is_hardship = _yes_no(_("困难侨户"))
+    is_empty_nest = _yes_no(_("空巢户"))
+    category = django_filters.ChoiceFilter(
+        label=_("有此类别的成员"), choices=Member.Category.choices, method="filter_members"
+    )
+    country = django_filters.ChoiceFilter(
+        label=_("有成员在此国家（地区）"), choices=[], method="filter_members"
+    )
+    lives_abroad = django_filters.ChoiceFilter(
+        label=_("有成员在境外"), choices=YES_NO, method="filter_members"
+    )
+    age_band = django_filters.ChoiceFilter(
+        label=_("有此年龄段的成员"), choices=AGE_BANDS, method="filter_members"
+    )
+
+    class Meta:
+        model = Household
+        fields = []
+
+    def filter_flag(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(**{name: value == "1"})
+
+    def filter_members(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        members = Member.objects.filter(household_id=OuterRef("pk"), is_deceased=False)
+        if name == "age_band":
+            condition = age_band_q(value)
+        elif name == "lives_abroad":
+            condition = Q(lives_abroad=True)
+            return queryset.filter(
+                Exists(members.filter(condition))
+                if value == "1"
+                else ~Exists(members.filter(condition))
+            )
+        else:
+            condition = Q(**{name: value})
+        return queryset.filter(Exists(members.filter(condition)))
+
+
+class MemberFilterSet(_ScopedChoicesMixin, WagtailFilterSet):
+    community = django_filters.ModelChoiceFilter(
+        label=_("社区"), field_name="household__community", queryset=None
+    )
+    grid_group = django_filters.ModelChoiceFilter(
+        label=_("侨眷小组"), field_name="household__grid_group", queryset=None
+    )
+    category = django_filters.ChoiceFilter(label=_("类别"), choices=Member.Category.choices)
+    country = django_filters.ChoiceFilter(label=_("侨居国家（地区）"), choices=[])
+    lives_abroad = django_filters.ChoiceFilter(
+        label=_("在境外"), choices=YES_NO, method="filter_flag"
+    )
+    age_band = django_filters.ChoiceFilter(
+        label=_("年龄段"), choices=AGE_BANDS, method="filter_age"
+    )
+    gender = django_filters.ChoiceFilter(label=_("性别"), choices=Member.Gender.choices)
+    is_key = django_filters.ChoiceFilter(
+        label=_("重点侨户"), choices=YES_NO, field_name="household__is_key", method="filter_flag"
+    )
+    is_hardship = django_filters.ChoiceFilter(
+        label=_("困难侨户"),
+        choices=YES_NO,
+        field_name="household__is_hardship",
+        method="filter_flag",
+    )
+    is_empty_nest = django_filters.ChoiceFilter(
+        label=_("空巢户"),
+        choices=YES_NO,
+        field_name="household__is_empty_nest",
+        method="filter_flag",
+    )
+    is_deceased = django_filters.ChoiceFilter(label=_("已故"), choices=YES_NO, method="filter_flag")
+
+    class Meta:
+        model = Member
+        fields = []
+
+    def filter_flag(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(**{name: value == "1"})
+
+    def filter_age(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(age_band_q(value))

@@ -1,0 +1,189 @@
+"""Writes on the register. Keyword-only and typed; each states its side effects."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from pypinyin import Style, lazy_pinyin
+
+from accounts.models import User
+
+from .models import (
+    AccessLog,
+    Community,
+    GridGroup,
+    Household,
+    HouseholdChange,
+    Member,
+    Responsibility,
+)
+
+
+class RegisterError(Exception):
+    """A register change that cannot be made; the message is for the person who asked."""
+
+
+def name_pinyin(name: str) -> tuple[str, str]:
+    """``张伟明`` → (``zhangweiming``, ``zwm``); other characters are kept lower-cased."""
+    syllables = [s.lower() for s in lazy_pinyin(name, errors="default") if s.strip()]
+    initials = [s.lower() for s in lazy_pinyin(name, style=Style.FIRST_LETTER) if s.strip()]
+    return "".join(syllables)[:160], "".join(initials)[:40]
+
+
+def member_fill_derived(member: Member) -> None:
+    """Set the search fields that follow from the name (no save)."""
+    member.name_pinyin, member.name_initials = name_pinyin(member.name)
+
+
+def household_refresh_householder(*, household: Household) -> None:
+    """Denormalise the householder's name onto the household for listing and search."""
+    members = list(household.members.order_by("id").values_list("name", "relation"))
+    name = next((n for n, r in members if r == Member.Relation.HOUSEHOLDER), "")
+    name = name or (members[0][0] if members else "")
+    if household.householder_name != name:
+        household.householder_name = name
+        household.save(update_fields=["householder_name", "updated_at"])
+
+
+def access_log_record(
+    *,
+    user: User | None,
+    action: str,
+    object_type: str = "",
+    object_id: int | None = None,
+    filters: dict[str, Any] | None = None,
+    row_count: int | None = None,
+) -> AccessLog:
+    """One row per read of register data (list, detail, export, import, unmask, stats)."""
+    clean = {k: v for k, v in (filters or {}).items() if v not in ("", None, [], ())}
+    return AccessLog.objects.create(
+        user=user if user is not None and user.is_authenticated else None,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        filters=clean,
+        row_count=row_count,
+    )
+
+
+def member_unmask(*, user: User, member: Member) -> dict[str, str]:
+    """The member's full numbers, for a user with the unmask permission. Logged."""
+    from .selectors import user_may_unmask
+
+    if not user_may_unmask(user):
+        raise RegisterError("你没有查看完整号码的权限。")
+    access_log_record(
+        user=user, action=AccessLog.Action.UNMASK, object_type="member", object_id=member.pk
+    )
+    return {"mobile": member.mobile, "id_number": member.id_number}
+
+
+@transaction.atomic
+def household_move(*, household: Household, grid_group: GridGroup, actor: User) -> Household:
+    """Move a household to another grid group (and that group's community). History kept."""
+    household = Household.objects.select_for_update().get(pk=household.pk)
+    if household.grid_group_id == grid_group.pk:
+        raise RegisterError("这户已经在这个小组里了。")
+    detail = {
+        "from_group": str(household.grid_group) if household.grid_group else "",
+        "to_group": str(grid_group),
+    }
+    household.grid_group = grid_group
+    household.community_id = grid_group.community_id
+    household.save(update_fields=["grid_group", "community", "updated_at"])
+    HouseholdChange.objects.create(
+        household=household, kind=HouseholdChange.Kind.MOVED, detail=detail, actor=actor
+    )
+    return household
+
+
+@transaction.atomic
+def household_merge(*, keep: Household, duplicate: Household, actor: User) -> Household:
+    """Merge ``duplicate`` into ``keep``: members and history move, flags add up, empty fields
+    are filled from the duplicate, notes are joined. The duplicate stays as a record marked
+    "merged" that points at ``keep``, so nothing is lost and old links still resolve."""
+    if keep.pk == duplicate.pk:
+        raise RegisterError("不能把一户和它自己合并。")
+    # lock both in a fixed order so two merges cannot deadlock
+    locked = {
+        h.pk: h
+        for h in Household.objects.select_for_update()
+        .filter(pk__in=[keep.pk, duplicate.pk])
+        .order_by("pk")
+    }
+    keep, duplicate = locked[keep.pk], locked[duplicate.pk]
+    if duplicate.status == Household.Status.MERGED:
+        raise RegisterError("这户已经合并到别的户了。")
+    moved = list(duplicate.members.values_list("pk", flat=True))
+    duplicate.members.update(household=keep)
+    HouseholdChange.objects.filter(household=duplicate).update(household=keep)
+    for flag in ("is_key", "is_hardship", "is_empty_nest"):
+        setattr(keep, flag, getattr(keep, flag) or getattr(duplicate, flag))
+    for field in ("address", "home_phone"):
+        if not getattr(keep, field):
+            setattr(keep, field, getattr(duplicate, field))
+    if duplicate.notes:
+        keep.notes = "\n".join(filter(None, [keep.notes, duplicate.notes]))
+    keep.save()
+    duplicate.status = Household.Status.MERGED
+    duplicate.status_date = timezone.localdate()
+    duplicate.merged_into = keep
+    duplicate.save(update_fields=["status", "status_date", "merged_into", "updated_at"])
+    HouseholdChange.objects.create(
+        household=keep,
+        kind=HouseholdChange.Kind.MERGED,
+        detail={"merged_household": duplicate.key, "members_moved": len(moved)},
+        actor=actor,
+    )
+    household_refresh_householder(household=keep)
+    return keep
+
+
+@transaction.atomic
+def responsibility_assign(
+    *,
+    user: User,
+    level: str,
+    community: Community | None = None,
+    grid_group: GridGroup | None = None,
+    start_date: date | None = None,
+    actor: User | None = None,
+) -> Responsibility:
+    """Give ``user`` a responsibility and the matching role group."""
+    from accounts.services import role_group
+
+    responsibility = Responsibility.objects.create(
+        user=user,
+        level=level,
+        community=community,
+        grid_group=grid_group,
+        start_date=start_date or timezone.localdate(),
+    )
+    user.groups.add(role_group(level))
+    return responsibility
+
+
+@transaction.atomic
+def responsibility_reassign(
+    *, responsibility: Responsibility, to_user: User, on: date | None = None, actor: User
+) -> Responsibility:
+    """Hand a responsibility to someone else from ``on``: the old row ends the day before."""
+    on = on or timezone.localdate()
+    old = Responsibility.objects.select_for_update().get(pk=responsibility.pk)
+    if old.end_date is not None and old.end_date < on:
+        raise RegisterError("这条联系责任已经结束了。")
+    if old.start_date >= on:
+        raise RegisterError("交接日期要晚于原来的开始日期。")
+    old.end_date = on - timezone.timedelta(days=1)
+    old.save(update_fields=["end_date"])
+    return responsibility_assign(
+        user=to_user,
+        level=old.level,
+        community=old.community,
+        grid_group=old.grid_group,
+        start_date=on,
+        actor=actor,
+    )

@@ -1,0 +1,187 @@
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
+
+from . import admin_views
+from .models import AccessLog, Community, GridGroup, Household, Member, Responsibility
+
+
+class HouseholdViewSet(ModelViewSet):
+    model = Household
+    icon = "home"
+    menu_label = _("侨户")
+    url_prefix = "register/households"
+    url_namespace = "households_household"
+    index_view_class = admin_views.HouseholdIndexView
+    inspect_view_class = admin_views.HouseholdDetailView
+    edit_view_class = admin_views.HouseholdEditView
+    inspect_view_enabled = True
+    copy_view_enabled = False
+    list_per_page = 50
+    list_export = [
+        "key",
+        "householder_name",
+        "community.name",
+        "grid_group.name",
+        "address",
+        "home_phone",
+        "member_count",
+        "flags_display",
+        "get_status_display",
+    ]
+    export_headings = {
+        "key": _("户编号"),
+        "householder_name": _("户主姓名"),
+        "community.name": _("社区"),
+        "grid_group.name": _("侨眷小组"),
+        "address": _("地址"),
+        "home_phone": _("家庭电话"),
+        "member_count": _("人数"),
+        "flags_display": _("标记"),
+        "get_status_display": _("状态"),
+    }
+    form_fields = [
+        "key",
+        "community",
+        "grid_group",
+        "address",
+        "home_phone",
+        "is_key",
+        "is_hardship",
+        "is_empty_nest",
+        "notes",
+        "status",
+        "status_date",
+    ]
+
+    def get_urlpatterns(self):
+        from django.urls import path
+
+        return [
+            *super().get_urlpatterns(),
+            path("<int:pk>/move/", admin_views.household_move, name="move"),
+            path("<int:pk>/merge/", admin_views.household_merge, name="merge"),
+            path("member/<int:pk>/unmask/", admin_views.member_unmask, name="unmask"),
+        ]
+
+
+class MemberViewSet(ModelViewSet):
+    model = Member
+    icon = "user"
+    menu_label = _("成员")
+    url_prefix = "register/members"
+    url_namespace = "households_member"
+    index_view_class = admin_views.MemberIndexView
+    edit_view_class = admin_views.MemberEditView
+    copy_view_enabled = False
+    list_per_page = 50
+    list_export = [
+        "name",
+        "get_gender_display",
+        "birth_date",
+        "get_relation_display",
+        "get_category_display",
+        "country_display",
+        "lives_abroad",
+        "mobile",
+        "id_number",
+        "household.key",
+        "household.community.name",
+        "household.grid_group.name",
+    ]
+    export_headings = {
+        "name": _("姓名"),
+        "get_gender_display": _("性别"),
+        "birth_date": _("出生日期"),
+        "get_relation_display": _("与户主关系"),
+        "get_category_display": _("类别"),
+        "country_display": _("侨居国家（地区）"),
+        "lives_abroad": _("在境外"),
+        "mobile": _("手机号码"),
+        "id_number": _("身份证号"),
+        "household.key": _("户编号"),
+        "household.community.name": _("社区"),
+        "household.grid_group.name": _("侨眷小组"),
+    }
+    form_fields = [
+        "household",
+        "name",
+        "gender",
+        "birth_date",
+        "relation",
+        "category",
+        "country",
+        "lives_abroad",
+        "home_contact",
+        "mobile",
+        "id_number",
+        "consent_contact",
+        "is_deceased",
+        "user",
+        "notes",
+    ]
+
+
+class CommunityViewSet(ModelViewSet):
+    model = Community
+    icon = "site"
+    menu_label = _("社区")
+    url_prefix = "register/communities"
+    url_namespace = "households_community"
+    list_display = ["name", "kind"]
+    form_fields = ["name", "kind", "sort_order"]
+    copy_view_enabled = False
+
+
+class GridGroupViewSet(ModelViewSet):
+    model = GridGroup
+    icon = "group"
+    menu_label = _("侨眷小组")
+    url_prefix = "register/grid-groups"
+    url_namespace = "households_gridgroup"
+    list_display = ["name", "community"]
+    list_filter = ["community"]
+    form_fields = ["community", "name"]
+    copy_view_enabled = False
+
+
+class ResponsibilityViewSet(ModelViewSet):
+    model = Responsibility
+    icon = "user"
+    menu_label = _("联系责任")
+    url_prefix = "register/responsibilities"
+    url_namespace = "households_responsibility"
+    list_display = ["user", "level", "community", "grid_group", "start_date", "end_date"]
+    list_filter = ["level", "community"]
+    form_fields = ["user", "level", "community", "grid_group", "start_date", "end_date"]
+    copy_view_enabled = False
+
+
+class AccessLogViewSet(ModelViewSet):
+    model = AccessLog
+    icon = "list-ul"
+    menu_label = _("访问记录")
+    url_prefix = "register/access-log"
+    url_namespace = "households_accesslog"
+    list_display = ["at", "user", "action", "object_type", "object_id", "row_count", "filters"]
+    list_filter = ["action", "object_type"]
+    list_per_page = 100
+    copy_view_enabled = False
+    form_fields = ["action"]  # required by ModelViewSet; the edit views are not routed
+
+    def get_urlpatterns(self):
+        # read only: rows are written by the register itself, never by hand
+        return [p for p in super().get_urlpatterns() if p.name in ("index", "index_results")]
+
+
+class RegisterViewSetGroup(ModelViewSetGroup):
+    menu_label = _("侨户名册")
+    menu_icon = "folder-open-inverse"
+    menu_order = 200
+    items = [
+        HouseholdViewSet,
+        MemberViewSet,
+        CommunityViewSet,
+        GridGroupViewSet,
+        ResponsibilityViewSet,
+        AccessLogViewSet,
+    ]
