@@ -353,3 +353,49 @@ class HouseholdChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.household} {self.get_kind_display()}"
+
+
+class ImportBatch(models.Model):
+    """One uploaded register file, from column mapping through the dry run to the import."""
+
+    class Status(models.TextChoices):
+        UPLOADED = "uploaded", _("已上传，待对应列")
+        CHECKING = "checking", _("正在检查")
+        CHECKED = "checked", _("检查完成，待确认")
+        IMPORTING = "importing", _("正在导入")
+        DONE = "done", _("已导入")
+        FAILED = "failed", _("出错")
+
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("上传人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    file = models.FileField(_("文件"), upload_to="imports/%Y/%m/")
+    original_name = models.CharField(_("文件名"), max_length=200)
+    header_row = models.PositiveIntegerField(_("表头所在行"), default=1)
+    headers = models.JSONField(_("表头"), default=list)
+    mapping = models.JSONField(_("列对应"), default=dict, blank=True)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=Status.choices, default=Status.UPLOADED
+    )
+    progress = models.PositiveSmallIntegerField(_("进度"), default=0)
+    summary = models.JSONField(_("结果"), default=dict, blank=True)
+    rejected = models.JSONField(_("退回的行"), default=list, blank=True)
+    error = models.TextField(_("错误"), blank=True)
+    created_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("名册导入")
+        verbose_name_plural = _("名册导入")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    @property
+    def is_running(self) -> bool:
+        return self.status in (self.Status.CHECKING, self.Status.IMPORTING)

@@ -1,5 +1,7 @@
 from django.utils.translation import gettext_lazy as _
-from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
+from wagtail.admin.menu import MenuItem
+from wagtail.admin.viewsets.base import ViewSet, ViewSetGroup
+from wagtail.admin.viewsets.model import ModelViewSet
 
 from . import admin_views
 from .models import AccessLog, Community, GridGroup, Household, Member, Responsibility
@@ -173,7 +175,36 @@ class AccessLogViewSet(ModelViewSet):
         return [p for p in super().get_urlpatterns() if p.name in ("index", "index_results")]
 
 
-class RegisterViewSetGroup(ModelViewSetGroup):
+class ImportMenuItem(MenuItem):
+    def is_shown(self, request):
+        return request.user.has_perm("households.import_register")
+
+
+class ImportViewSet(ViewSet):
+    """Upload → column mapping → dry run → import (households/import_views.py)."""
+
+    name = "households_import"
+    icon = "upload"
+    menu_label = _("导入名册")
+    url_prefix = "register/import"
+    url_namespace = "households_import"
+    menu_item_class = ImportMenuItem
+
+    def get_urlpatterns(self):
+        from django.urls import path
+
+        from . import import_views
+
+        return [
+            path("", import_views.import_start, name="start"),
+            path("template.xlsx", import_views.import_template, name="template"),
+            path("<int:pk>/", import_views.import_batch, name="batch"),
+            path("<int:pk>/mapping/", import_views.import_mapping, name="mapping"),
+            path("<int:pk>/rejected.xlsx", import_views.import_rejected, name="rejected"),
+        ]
+
+
+class RegisterViewSetGroup(ViewSetGroup):
     menu_label = _("侨户名册")
     menu_icon = "folder-open-inverse"
     menu_order = 200
@@ -184,4 +215,5 @@ class RegisterViewSetGroup(ModelViewSetGroup):
         GridGroupViewSet,
         ResponsibilityViewSet,
         AccessLogViewSet,
+        ImportViewSet,
     ]

@@ -1,0 +1,12 @@
+from __future__ import annotations
+
+from celery import shared_task
+
+
+@shared_task(acks_late=True)
+def import_batch_process(batch_id: int, write: bool) -> str:
+    """Dry run or import of an uploaded register file. Safe to run twice: a batch that is no
+    longer waiting for this step is left alone."""
+    from .importing.batches import import_batch_process as process
+
+    return process(batch_id=batch_id, write=write).status
