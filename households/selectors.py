@@ -182,3 +182,15 @@ def household_responsibles(household: Household) -> list[Responsibility]:
         .select_related("user")
         .order_by("-level")
     )
+
+
+def household_own_for(user: User) -> Household | None:
+    """The household the user belongs to in the register (through their linked member)."""
+    if not user.is_authenticated:
+        return None
+    return (
+        Household.objects.filter(members__user=user)
+        .exclude(status=Household.Status.MERGED)
+        .select_related("community", "grid_group")
+        .first()
+    )

@@ -16,6 +16,7 @@ urlpatterns = [
     # Before allauth's URLs: the same view with a clear message when the code has expired.
     path("accounts/phone/verify/", accounts_views.verify_phone, name="account_verify_phone"),
     path("accounts/", include("allauth.urls")),
+    path("me/household/", include("households.urls")),
     path("me/", include("accounts.urls")),
     # Before Wagtail's admin URLs, so its login form is never served.
     path("admin/login/", views.admin_login_redirect, name="admin_login_redirect"),
