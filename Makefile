@@ -9,7 +9,7 @@ ADDR ?= 127.0.0.1:8000
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install messages makemessages migrate seed run worker test test-e2e lint format check-deploy bench lock clean
+.PHONY: help install messages makemessages migrate seed run worker test test-e2e lint format check-deploy bench bench-register lock clean
 
 help:
 	@echo "make run      serve the portal with demo data at http://$(ADDR)/ (Ctrl-C stops it)"
@@ -67,6 +67,12 @@ bench: messages
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk; } || \
 		{ echo "bench needs wrk: apt-get install wrk"; exit 1; }
 	$(PY) bench/run.py $(BENCH_ARGS)
+
+# The register at a million members (generates the files once into var/bench; ~30 min).
+bench-register: messages
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk; } || \
+		{ echo "bench needs wrk: apt-get install wrk"; exit 1; }
+	$(PY) bench/register.py $(BENCH_ARGS)
 
 # Refresh constraints.txt from what is installed (after changing pyproject.toml).
 lock: $(STAMP)

@@ -80,9 +80,20 @@ def wait_until_up(url: str, timeout: float = 60) -> None:
     raise SystemExit(f"server did not answer {url} within {timeout}s")
 
 
-def wrk(url: str, *, seconds: int, connections: int, threads: int) -> dict:
-    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
-               "-s", str(ROOT / "bench" / "report.lua"), url]  # fmt: skip
+def wrk(url: str, *, seconds: int, connections: int, threads: int, headers=None) -> dict:
+    command = [
+        "wrk",
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(ROOT / "bench" / "report.lua"),
+        url,
+    ]
+    for name, value in (headers or {}).items():
+        command[1:1] = ["-H", f"{name}: {value}"]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     result = json.loads(output.strip().splitlines()[-1])
     seconds_measured = result["duration_us"] / 1_000_000

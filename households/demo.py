@@ -257,13 +257,17 @@ def seed(*, stdout, options: dict | None = None) -> list:
     rng = random.Random(2008)
     communities, groups = _structure(rng)
     _responsibilities(communities, groups)
-    if Household.objects.filter(key__startswith="DEMO-").exists():
+    if (
+        Household.objects.filter(key__startswith="DEMO-").exists()
+        or (options or {}).get("households") == 0
+    ):
         stdout.write(
             f"households: demo register already there ({Household.objects.count()} households)."
         )
         return []
     households = []
-    for index in range((options or {}).get("households") or HOUSEHOLDS):
+    count = (options or {}).get("households")
+    for index in range(HOUSEHOLDS if count is None else count):
         group = groups[index % len(groups)]
         households.append(
             Household(

@@ -1,0 +1,273 @@
+#!/usr/bin/env python
+"""Register benchmarks on PostgreSQL: imports of 15,000 and 1,000,000 members from .xlsx
+(end to end through ``manage.py import_register``), then, with a million members in the
+register, the household list filtered by community, name search (Chinese and pinyin
+initials) and the statistics page, each driven over HTTP by wrk with one connection (so the
+latency is one request's) against gunicorn with production settings, logged in as staff.
+
+    make bench-register                        # full size
+    .venv/bin/python bench/register.py --members 100000   # a quicker look
+
+Writes bench/results/register.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.cookiejar
+import json
+import os
+import random
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from run import PYTHON, RESULTS, ROOT, environment, wait_until_up, wrk
+
+SURNAMES = "陈林王张李刘黄吴徐周郑胡朱孙马叶何罗梁宋谢许韩冯邓曹彭曾萧田董潘袁蔡蒋余于杜欧阳司马"
+GIVEN = "伟明华英秀芳建国志强海燕丽娟玉兰红霞文军德荣春梅金凤永庆桂珍淑慧俊杰子涵宇轩浩然欣怡"
+GIVEN += "思远嘉豪雅婷"
+COUNTRIES = [
+    "美国",
+    "美國",
+    "USA",
+    "中国香港",
+    "香港",
+    "加拿大",
+    "澳大利亚",
+    "英国",
+    "日本",
+    "新加坡",
+    "马来西亚",
+    "新西兰",
+    "法国",
+    "德国",
+    "意大利",
+    "荷兰",
+    "澳门",
+    "台湾",
+    "泰国",
+    "韩国",
+]
+HEADERS = [
+    "户编号",
+    "社区",
+    "网格",
+    "户主姓名",
+    "地址",
+    "姓名",
+    "与户主关系",
+    "性别",
+    "出生日期",
+    "类别",
+    "侨居国",
+    "联系电话",
+]
+
+
+def generate(path: Path, members: int, *, prefix: str, communities: list[tuple[str, str]]) -> None:
+    """An .xlsx register of ``members`` people in households of about eleven."""
+    from openpyxl import Workbook
+
+    rng = random.Random(members)
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("名册")
+    sheet.append(HEADERS)
+    written, household = 0, 0
+    start = date(1930, 1, 1)
+    while written < members:
+        household += 1
+        community, group = communities[household % len(communities)]
+        head = rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(2))
+        key = f"{prefix}{household:07d}"
+        for position in range(min(rng.randint(6, 16), members - written)):
+            name = (
+                head
+                if position == 0
+                else rng.choice(SURNAMES)
+                + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
+            )
+            abroad = position > 1 and rng.random() < 0.25
+            born = start + timedelta(days=rng.randint(0, 33_000))
+            sheet.append(
+                [
+                    key,
+                    community,
+                    group,
+                    head,
+                    f"{community}{household % 90}幢{position}号",
+                    name,
+                    "户主"
+                    if position == 0
+                    else rng.choice(["配偶", "儿子", "女儿", "孙子", "兄弟"]),
+                    rng.choice("男女"),
+                    born.isoformat(),
+                    "华侨" if abroad else "侨眷",
+                    rng.choice(COUNTRIES) if abroad else "",
+                    "" if abroad else f"13{rng.randint(0, 9)}{written:08d}"[:11],
+                ]
+            )
+            written += 1
+    book.save(path)
+
+
+def timed(command: list[str], env: dict) -> float:
+    started = time.perf_counter()
+    subprocess.run(command, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+    return round(time.perf_counter() - started, 1)
+
+
+def login(base: str, phone: str, password: str) -> str:
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    page = opener.open(base + "/accounts/login/").read().decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    data = urllib.parse.urlencode(
+        {"login": phone, "password": password, "csrfmiddlewaretoken": token}
+    ).encode()
+    request = urllib.request.Request(
+        base + "/accounts/login/", data=data, headers={"Referer": base + "/accounts/login/"}
+    )
+    opener.open(request).read()
+    return "; ".join(f"{c.name}={c.value}" for c in jar)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--members", type=int, default=1_000_000)
+    parser.add_argument("--small", type=int, default=15_000)
+    parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--port", type=int, default=8078)
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get(
+            "BENCH_REGISTER_DATABASE_URL",
+            "postgres://postgres@127.0.0.1:5432/qiaoxin_bench_register",
+        ),
+    )
+    args = parser.parse_args()
+    import psycopg
+
+    name = args.database_url.rsplit("/", 1)[1]
+    with psycopg.connect(args.database_url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as db:
+        db.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        db.execute(f'CREATE DATABASE "{name}"')
+    env = environment(args.database_url)
+    manage = [PYTHON, "manage.py"]
+    subprocess.run([*manage, "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
+    subprocess.run(
+        [*manage, "seed_demo", "--households", "0"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    subprocess.run([*manage, "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
+    with psycopg.connect(args.database_url) as db:
+        communities = db.execute(
+            "SELECT c.name, g.name FROM households_gridgroup g JOIN households_community c "
+            "ON c.id = g.community_id ORDER BY g.id"
+        ).fetchall()
+    work = ROOT / "var" / "bench"
+    work.mkdir(parents=True, exist_ok=True)
+    result: dict = {"name": "register", "imports": {}, "pages": {}}
+    for label, members, prefix in (("small", args.small, "S"), ("large", args.members, "L")):
+        path = work / f"register-{members}.xlsx"
+        if not path.exists():
+            print(f"generating {path.name} …", flush=True)
+            generate(path, members, prefix=prefix, communities=communities)
+        print(f"importing {members} members …", flush=True)
+        seconds = timed([*manage, "import_register", str(path)], env)
+        target = 30 if label == "small" else 600
+        result["imports"][label] = {
+            "members": members,
+            "file": "xlsx",
+            "seconds": seconds,
+            "target_seconds": target,
+            "met": seconds <= target,
+        }
+        print(result["imports"][label], flush=True)
+    subprocess.run(
+        [
+            *manage,
+            "shell",
+            "-c",
+            "from django.db import connection; connection.cursor().execute('VACUUM ANALYZE')",
+        ],
+        cwd=ROOT,
+        env=env,
+        check=True,
+    )
+    with psycopg.connect(args.database_url) as db:
+        community_id = db.execute(
+            "SELECT id FROM households_community ORDER BY sort_order LIMIT 1"
+        ).fetchone()[0]
+        some_name = db.execute(
+            "SELECT name FROM households_member ORDER BY id DESC LIMIT 1"
+        ).fetchone()[0]
+        total = db.execute("SELECT count(*) FROM households_member").fetchone()[0]
+    result["members_in_register"] = total
+    base = f"http://127.0.0.1:{args.port}"
+    server = subprocess.Popen(
+        [
+            PYTHON,
+            "-m",
+            "gunicorn",
+            "portal.wsgi",
+            "--bind",
+            f"127.0.0.1:{args.port}",
+            "--workers",
+            "3",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    try:
+        wait_until_up(base + "/healthz")
+        cookie = login(base, "13900000006", "qiaoxin2026")
+        pages = {
+            "household_list_by_community": f"/admin/register/households/?community={community_id}",
+            "name_search": "/admin/register/members/?" + urllib.parse.urlencode({"q": some_name}),
+            "pinyin_initials_search": "/admin/register/members/?q=zwm",
+            "statistics": "/admin/register/stats/",
+        }
+        for key, path in pages.items():
+            check = urllib.request.Request(base + path, headers={"Cookie": cookie})
+            with urllib.request.urlopen(check) as response:  # must be the page, not a redirect
+                if response.url != base + path or response.status != 200:
+                    raise SystemExit(f"{path}: not served as the logged-in staff user")
+            wrk(base + path, seconds=3, connections=1, threads=1, headers={"Cookie": cookie})
+            measured = wrk(
+                base + path,
+                seconds=args.seconds,
+                connections=1,
+                threads=1,
+                headers={"Cookie": cookie},
+            )
+            measured["target_p50_ms"] = 150
+            measured["met"] = measured["p50_ms"] <= 150 and measured["errors"] == 0
+            result["pages"][key] = measured
+            print(key, measured, flush=True)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+    result["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    result["machine"] = {"cpus": os.cpu_count(), "database": "PostgreSQL (local)"}
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "register.json").write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
+    print(json.dumps(result, ensure_ascii=False, indent=2))
+
+
+if __name__ == "__main__":
+    main()
