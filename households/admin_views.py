@@ -168,7 +168,7 @@ class ScopedObjectMixin:
 
     def get_object(self, queryset=None):
         queryset = selectors.household_scope_for(self.request.user)
-        return get_object_or_404(queryset, pk=self.kwargs.get(self.pk_url_kwarg, self.pk))
+        return get_object_or_404(queryset, pk=self.kwargs[self.pk_url_kwarg])
 
 
 class HouseholdDetailView(ScopedObjectMixin, InspectView):
@@ -208,7 +208,7 @@ class HouseholdEditView(ScopedObjectMixin, EditView):
 class MemberEditView(EditView):
     def get_object(self, queryset=None):
         queryset = selectors.member_scope_for(self.request.user)
-        return get_object_or_404(queryset, pk=self.kwargs.get(self.pk_url_kwarg, self.pk))
+        return get_object_or_404(queryset, pk=self.kwargs[self.pk_url_kwarg])
 
 
 def _household_or_404(request, pk) -> Household:
@@ -277,8 +277,14 @@ def household_merge(request, pk):
     if request.method == "POST" and form.is_valid():
         key = form.cleaned_data["duplicate_key"].strip()
         duplicate = selectors.household_scope_for(request.user).filter(key=key).first()
-        if duplicate is None:
-            form.add_error("duplicate_key", _("找不到户编号为“%(key)s”的侨户。") % {"key": key})
+        problem = (
+            _("找不到户编号为“%(key)s”的侨户。") % {"key": key}
+            if duplicate is None
+            else services.household_merge_problem(keep=keep, duplicate=duplicate)
+        )
+        if problem:
+            form.add_error("duplicate_key", problem)
+            duplicate = None
         elif "confirm" in request.POST:
             try:
                 services.household_merge(keep=keep, duplicate=duplicate, actor=request.user)
@@ -292,3 +298,22 @@ def household_merge(request, pk):
         "households/admin/household_merge.html",
         {"household": keep, "form": form, "duplicate": duplicate},
     )
+
+
+class AccessLogIndexView(IndexView):
+    """Read only: the log is written by the register itself, never by hand."""
+
+    def get_add_url(self):
+        return None
+
+    def get_edit_url(self, instance):
+        return None
+
+    def get_delete_url(self, instance):
+        return None
+
+    def get_copy_url(self, instance):
+        return None
+
+    def get_inspect_url(self, instance):
+        return None

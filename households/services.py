@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from pypinyin import lazy_pinyin
 
 from accounts.models import User
@@ -81,7 +82,7 @@ def member_unmask(*, user: User, member: Member) -> dict[str, str]:
     from .selectors import user_may_unmask
 
     if not user_may_unmask(user):
-        raise RegisterError("你没有查看完整号码的权限。")
+        raise RegisterError(_("你没有查看完整号码的权限。"))
     access_log_record(
         user=user, action=AccessLog.Action.UNMASK, object_type="member", object_id=member.pk
     )
@@ -93,7 +94,7 @@ def household_move(*, household: Household, grid_group: GridGroup, actor: User) 
     """Move a household to another grid group (and that group's community). History kept."""
     household = Household.objects.select_for_update().get(pk=household.pk)
     if household.grid_group_id == grid_group.pk:
-        raise RegisterError("这户已经在这个小组里了。")
+        raise RegisterError(_("这户已经在这个小组里了。"))
     detail = {
         "from_group": str(household.grid_group) if household.grid_group else "",
         "to_group": str(grid_group),
@@ -107,13 +108,25 @@ def household_move(*, household: Household, grid_group: GridGroup, actor: User) 
     return household
 
 
+def household_merge_problem(*, keep: Household, duplicate: Household) -> str:
+    """Why these two cannot be merged, or "" when they can (checked before asking to confirm
+    and again under the row locks)."""
+    if keep.pk == duplicate.pk:
+        return _("不能把一户和它自己合并。")
+    if duplicate.status == Household.Status.MERGED:
+        return _("这户已经合并到别的户了。")
+    if keep.status == Household.Status.MERGED:
+        return _("本户已经合并到别的户了，请在它并入的那一户上操作。")
+    return ""
+
+
 @transaction.atomic
 def household_merge(*, keep: Household, duplicate: Household, actor: User) -> Household:
     """Merge ``duplicate`` into ``keep``: members and history move, flags add up, empty fields
     are filled from the duplicate, notes are joined. The duplicate stays as a record marked
     "merged" that points at ``keep``, so nothing is lost and old links still resolve."""
     if keep.pk == duplicate.pk:
-        raise RegisterError("不能把一户和它自己合并。")
+        raise RegisterError(household_merge_problem(keep=keep, duplicate=duplicate))
     # lock both in a fixed order so two merges cannot deadlock
     locked = {
         h.pk: h
@@ -122,8 +135,8 @@ def household_merge(*, keep: Household, duplicate: Household, actor: User) -> Ho
         .order_by("pk")
     }
     keep, duplicate = locked[keep.pk], locked[duplicate.pk]
-    if duplicate.status == Household.Status.MERGED:
-        raise RegisterError("这户已经合并到别的户了。")
+    if problem := household_merge_problem(keep=keep, duplicate=duplicate):
+        raise RegisterError(problem)
     moved = list(duplicate.members.values_list("pk", flat=True))
     duplicate.members.update(household=keep)
     HouseholdChange.objects.filter(household=duplicate).update(household=keep)
@@ -181,9 +194,9 @@ def responsibility_reassign(
     on = on or timezone.localdate()
     old = Responsibility.objects.select_for_update().get(pk=responsibility.pk)
     if old.end_date is not None and old.end_date < on:
-        raise RegisterError("这条联系责任已经结束了。")
+        raise RegisterError(_("这条联系责任已经结束了。"))
     if old.start_date >= on:
-        raise RegisterError("交接日期要晚于原来的开始日期。")
+        raise RegisterError(_("交接日期要晚于原来的开始日期。"))
     old.end_date = on - timezone.timedelta(days=1)
     old.save(update_fields=["end_date"])
     return responsibility_assign(

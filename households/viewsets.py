@@ -164,6 +164,7 @@ class AccessLogViewSet(ModelViewSet):
     menu_label = _("访问记录")
     url_prefix = "register/access-log"
     url_namespace = "households_accesslog"
+    index_view_class = admin_views.AccessLogIndexView
     list_display = ["at", "user", "action", "object_type", "object_id", "row_count", "filters"]
     list_filter = ["action", "object_type"]
     list_per_page = 100
