@@ -6,7 +6,8 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 STAMP := $(VENV)/.installed
 ADDR ?= 127.0.0.1:8000
-PYTEST_ARGS ?=
+# Two test processes (pytest-xdist): the machines this runs on have two cores.
+PYTEST_ARGS ?= -n 2
 
 .DEFAULT_GOAL := help
 .PHONY: help install messages makemessages migrate seed run worker test test-e2e lint format check-deploy bench bench-register lock clean

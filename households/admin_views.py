@@ -16,7 +16,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from wagtail.admin.ui.tables import Column
-from wagtail.admin.views.generic import EditView, IndexView, InspectView
+from wagtail.admin.views.generic import CreateView, EditView, IndexView, InspectView
 
 from core.masking import mask_id_number, mask_phone
 
@@ -201,11 +201,28 @@ class HouseholdDetailView(ScopedObjectMixin, InspectView):
         return context
 
 
-class HouseholdEditView(ScopedObjectMixin, EditView):
+class RegisterWriteMixin:
+    """Admin create/edit forms: after saving, the same follow-up as the services do."""
+
+    def save_instance(self):
+        instance = super().save_instance()
+        services.register_after_admin_save(instance=instance)
+        return instance
+
+
+class RegisterCreateView(RegisterWriteMixin, CreateView):
     pass
 
 
-class MemberEditView(EditView):
+class RegisterEditView(RegisterWriteMixin, EditView):
+    pass
+
+
+class HouseholdEditView(ScopedObjectMixin, RegisterEditView):
+    pass
+
+
+class MemberEditView(RegisterEditView):
     def get_object(self, queryset=None):
         queryset = selectors.member_scope_for(self.request.user)
         return get_object_or_404(queryset, pk=self.kwargs[self.pk_url_kwarg])

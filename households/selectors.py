@@ -50,17 +50,49 @@ class RegisterScope:
     def nothing(self) -> bool:
         return not self.everything and self.condition == Q(pk__in=[])
 
+    @property
+    def cache_key(self) -> str:
+        """Stable text for caching figures of this scope."""
+        import hashlib
+
+        if self.everything:
+            return "all"
+        return hashlib.sha1(repr(self.condition).encode()).hexdigest()[:16]
+
 
 def register_scope_for(user: User | None) -> RegisterScope:
+    """The user's scope, worked out once per user object (so once per request)."""
     if user is None or not user.is_authenticated or not user.is_active:
         return RegisterScope(False, Q(pk__in=[]))
+    cached = user.__dict__.get("_register_scope")
+    if cached is not None and cached[0] == _today():
+        return cached[1]
+    scope = _register_scope(user)
+    user.__dict__["_register_scope"] = (_today(), scope)
+    return scope
+
+
+def _register_scope(user: User) -> RegisterScope:
     if user_sees_all_households(user):
         return RegisterScope(True, Q())
+    # The ids are read first (a few small queries) and written into the condition as lists:
+    # PostgreSQL then uses the community/grid-group indexes, where an OR of subqueries would
+    # make it read every household.
     active = responsibility_active_for(user=user)
-    community_ids = active.filter(community__isnull=False).values("community_id")
-    group_ids = active.filter(grid_group__isnull=False).values("grid_group_id")
-    own = Member.objects.filter(user=user).values("household_id")
-    condition = Q(community_id__in=community_ids) | Q(grid_group_id__in=group_ids) | Q(pk__in=own)
+    community_ids, group_ids = [], []
+    for community_id, group_id in active.values_list("community_id", "grid_group_id"):
+        if community_id:
+            community_ids.append(community_id)
+        if group_id:
+            group_ids.append(group_id)
+    own = list(Member.objects.filter(user=user).values_list("household_id", flat=True))
+    condition = Q(pk__in=[])
+    if community_ids:
+        condition |= Q(community_id__in=community_ids)
+    if group_ids:
+        condition |= Q(grid_group_id__in=group_ids)
+    if own:
+        condition |= Q(pk__in=own)
     return RegisterScope(False, condition)
 
 
@@ -76,7 +108,7 @@ def member_scope_for(user: User | None) -> QuerySet[Member]:
     queryset = Member.objects.all()
     if scope.everything:
         return queryset
-    return queryset.filter(Exists(household_scope_for(user).filter(pk=OuterRef("household_id"))))
+    return queryset.filter(household__in=Household.objects.filter(scope.condition))
 
 
 def community_scope_for(user: User | None) -> QuerySet[Community]:
@@ -194,3 +226,14 @@ def household_own_for(user: User) -> Household | None:
         .select_related("community", "grid_group")
         .first()
     )
+
+
+REGISTER_VERSION_KEY = "households:register-version"
+
+
+def register_version() -> int:
+    """Bumped by every register write (``services.register_changed``): cached figures keyed
+    by it are dropped the moment the register changes."""
+    from django.core.cache import cache
+
+    return cache.get_or_set(REGISTER_VERSION_KEY, 1, timeout=None)

@@ -28,6 +28,18 @@ class RegisterError(Exception):
     """A register change that cannot be made; the message is for the person who asked."""
 
 
+def register_changed() -> None:
+    """Drop cached register figures (statistics). Called by every write on the register."""
+    from django.core.cache import cache
+
+    from .selectors import REGISTER_VERSION_KEY
+
+    try:
+        cache.incr(REGISTER_VERSION_KEY)
+    except ValueError:  # not in the cache yet
+        cache.set(REGISTER_VERSION_KEY, 2, timeout=None)
+
+
 @lru_cache(maxsize=200_000)
 def name_pinyin(name: str) -> tuple[str, str]:
     """``张伟明`` → (``zhangweiming``, ``zwm``); other characters are kept lower-cased.
@@ -105,6 +117,7 @@ def household_move(*, household: Household, grid_group: GridGroup, actor: User) 
     HouseholdChange.objects.create(
         household=household, kind=HouseholdChange.Kind.MOVED, detail=detail, actor=actor
     )
+    transaction.on_commit(register_changed)
     return household
 
 
@@ -159,6 +172,7 @@ def household_merge(*, keep: Household, duplicate: Household, actor: User) -> Ho
         actor=actor,
     )
     household_refresh_householder(household=keep)
+    transaction.on_commit(register_changed)
     return keep
 
 
@@ -183,6 +197,7 @@ def responsibility_assign(
         start_date=start_date or timezone.localdate(),
     )
     user.groups.add(role_group(level))
+    transaction.on_commit(register_changed)
     return responsibility
 
 
@@ -207,3 +222,18 @@ def responsibility_reassign(
         start_date=on,
         actor=actor,
     )
+
+
+@transaction.atomic
+def register_after_admin_save(*, instance) -> None:
+    """What a save through the admin's edit forms must also do: fill a member's pinyin, keep
+    the householder's name on the household, and drop cached figures."""
+    if isinstance(instance, Member):
+        member_fill_derived(instance)
+        Member.objects.filter(pk=instance.pk).update(
+            name_pinyin=instance.name_pinyin, name_initials=instance.name_initials
+        )
+        household_refresh_householder(household=instance.household)
+    elif isinstance(instance, Household):
+        household_refresh_householder(household=instance)
+    transaction.on_commit(register_changed)

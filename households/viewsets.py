@@ -8,6 +8,7 @@ from .models import AccessLog, Community, GridGroup, Household, Member, Responsi
 
 
 class HouseholdViewSet(ModelViewSet):
+    add_view_class = admin_views.RegisterCreateView
     model = Household
     icon = "home"
     menu_label = _("侨户")
@@ -67,6 +68,7 @@ class HouseholdViewSet(ModelViewSet):
 
 
 class MemberViewSet(ModelViewSet):
+    add_view_class = admin_views.RegisterCreateView
     model = Member
     icon = "user"
     menu_label = _("成员")
@@ -124,6 +126,8 @@ class MemberViewSet(ModelViewSet):
 
 
 class CommunityViewSet(ModelViewSet):
+    add_view_class = admin_views.RegisterCreateView
+    edit_view_class = admin_views.RegisterEditView
     model = Community
     icon = "site"
     menu_label = _("社区")
@@ -135,6 +139,8 @@ class CommunityViewSet(ModelViewSet):
 
 
 class GridGroupViewSet(ModelViewSet):
+    add_view_class = admin_views.RegisterCreateView
+    edit_view_class = admin_views.RegisterEditView
     model = GridGroup
     icon = "group"
     menu_label = _("侨眷小组")
@@ -147,6 +153,8 @@ class GridGroupViewSet(ModelViewSet):
 
 
 class ResponsibilityViewSet(ModelViewSet):
+    add_view_class = admin_views.RegisterCreateView
+    edit_view_class = admin_views.RegisterEditView
     model = Responsibility
     icon = "user"
     menu_label = _("联系责任")

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 
 from ..models import AccessLog, Household, HouseholdChange, Member
-from ..services import access_log_record, name_pinyin
+from ..services import access_log_record, name_pinyin, register_changed
 from .base import (
     CHUNK,
     HOUSEHOLD_FIELDS,
@@ -189,6 +189,7 @@ def run_import(
             ],
             batch_size=CHUNK,
         )
+        transaction.on_commit(register_changed)
         access_log_record(
             user=actor,
             action=AccessLog.Action.IMPORT,

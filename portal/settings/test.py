@@ -2,8 +2,10 @@
 REDIS_URL and CELERY_BROKER_URL are set it runs on them, and tests marked ``celery_worker``
 start a real worker process (see tests/conftest.py)."""
 
+import os
+
 from .base import *  # noqa: F403
-from .base import ALLOWED_HOSTS, CELERY_EMBEDDED, DATABASES
+from .base import ALLOWED_HOSTS, CACHES, CELERY_EMBEDDED, CELERY_TASK_DEFAULT_QUEUE, DATABASES
 
 DEBUG = False
 ALLOWED_HOSTS = [*ALLOWED_HOSTS, "testserver"]
@@ -16,3 +18,16 @@ CELERY_TASK_EAGER_PROPAGATES = True
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # An in-memory test database: fast, and each xdist worker gets its own.
     DATABASES["default"]["TEST"] = {"NAME": ""}
+
+# With pytest-xdist each test process starts its own worker on its own test database, so each
+# needs its own queue: a job must never be picked up by another process's worker.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    CELERY_TASK_DEFAULT_QUEUE = f"{CELERY_TASK_DEFAULT_QUEUE}-{os.environ['PYTEST_XDIST_WORKER']}"
+    # Tests clear the cache between them (rate limits live there): on Redis that empties the
+    # whole database, so each test process gets a database of its own (10, 11, …).
+    if CACHES["default"]["BACKEND"].endswith("RedisCache"):
+        from urllib.parse import urlsplit, urlunsplit
+
+        _number = int("".join(ch for ch in os.environ["PYTEST_XDIST_WORKER"] if ch.isdigit()) or 0)
+        _parts = urlsplit(CACHES["default"]["LOCATION"])
+        CACHES["default"]["LOCATION"] = urlunsplit(_parts._replace(path=f"/{10 + _number}"))
