@@ -126,7 +126,8 @@ class Household(models.Model):
             (self.is_hardship, _("困难")),
             (self.is_empty_nest, _("空巢")),
         ]
-        return "、".join(str(label) for on, label in flags if on)
+        # the list separator is a translation too: "、" in Chinese, ", " in English
+        return str(_("、")).join(str(label) for on, label in flags if on)
 
 
 class Member(models.Model):
