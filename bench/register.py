@@ -154,9 +154,18 @@ def main() -> None:
             "postgres://postgres@127.0.0.1:5432/qiaoxin_bench_register",
         ),
     )
+    parser.add_argument(
+        "--pages-only",
+        action="store_true",
+        help="keep the database and the import figures of the last run; measure the pages",
+    )
     args = parser.parse_args()
     import psycopg
 
+    if args.pages_only:
+        previous = json.loads((RESULTS / "register.json").read_text())
+        measure_pages(args, environment(args.database_url), previous)
+        return
     name = args.database_url.rsplit("/", 1)[1]
     with psycopg.connect(args.database_url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as db:
         db.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -196,6 +205,14 @@ def main() -> None:
             "met": seconds <= target,
         }
         print(result["imports"][label], flush=True)
+    (RESULTS / "register.json").write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
+    measure_pages(args, env, result)
+
+
+def measure_pages(args, env: dict, result: dict) -> None:
+    import psycopg
+
+    manage = [PYTHON, "manage.py"]
     subprocess.run(
         [
             *manage,
@@ -216,6 +233,7 @@ def main() -> None:
         ).fetchone()[0]
         total = db.execute("SELECT count(*) FROM households_member").fetchone()[0]
     result["members_in_register"] = total
+    result["pages"] = {}
     base = f"http://127.0.0.1:{args.port}"
     server = subprocess.Popen(
         [
@@ -264,7 +282,6 @@ def main() -> None:
         server.wait(timeout=30)
     result["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     result["machine"] = {"cpus": os.cpu_count(), "database": "PostgreSQL (local)"}
-    RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "register.json").write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
     print(json.dumps(result, ensure_ascii=False, indent=2))
 

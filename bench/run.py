@@ -44,6 +44,7 @@ def environment(database_url: str) -> dict[str, str]:
         "SECRET_KEY": secrets.token_urlsafe(60),
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "SECURE_SSL_REDIRECT": "false",
+        "SECURE_COOKIES": "false",  # plain HTTP on loopback
         "VAR_DIR": str(ROOT / "var" / "bench"),
         "LOG_LEVEL": "WARNING",
         "SMS_BACKEND": "file",

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import Reverse
 from django.utils import timezone
 
 from accounts.models import User
@@ -173,6 +174,13 @@ def member_search(queryset: QuerySet[Member], query: str) -> QuerySet[Member]:
         if len(digits) >= 4:
             condition |= Q(id_number__endswith=digits) | Q(household__home_phone__contains=digits)
         return queryset.filter(condition)
+    if len(text) < 3:
+        # One or two characters: a surname, a given name or a short full name. Trigram indexes
+        # cannot help below three characters, so match the start or the end of the name, each
+        # of which an index answers (see migration 0004).
+        return queryset.alias(name_reversed=Reverse("name")).filter(
+            Q(name__startswith=text) | Q(name_reversed__startswith=text[::-1])
+        )
     return queryset.filter(Q(name__contains=text) | Q(household__address__contains=text))
 
 

@@ -19,7 +19,7 @@ class HouseholdViewSet(ModelViewSet):
     edit_view_class = admin_views.HouseholdEditView
     inspect_view_enabled = True
     copy_view_enabled = False
-    list_per_page = 50
+    list_per_page = 25
     list_export = [
         "key",
         "householder_name",
@@ -77,7 +77,7 @@ class MemberViewSet(ModelViewSet):
     index_view_class = admin_views.MemberIndexView
     edit_view_class = admin_views.MemberEditView
     copy_view_enabled = False
-    list_per_page = 50
+    list_per_page = 25
     list_export = [
         "name",
         "get_gender_display",

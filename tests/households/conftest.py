@@ -15,6 +15,7 @@ cadre → community A, committee_member → community A.
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 
 import pytest
@@ -28,6 +29,9 @@ from tests.factories.households import (
     MemberFactory,
     id_number_for,
 )
+
+# The world's fixed ID numbers use a birth date that factory-made members never have.
+WORLD_BIRTH = datetime.date(1944, 8, 8)
 
 
 @dataclass
@@ -89,7 +93,7 @@ def world(roles, relative, outsider, group_leader, cadre, committee_member) -> W
         household=hA1,
         name=HOUSEHOLDER["hA1"],
         mobile="+8613812345678",
-        id_number=id_number_for(101),
+        id_number=id_number_for(101, WORLD_BIRTH),
         category=Member.Category.RETURNEE,
     )
     mA1_relative = MemberFactory(
@@ -97,33 +101,33 @@ def world(roles, relative, outsider, group_leader, cadre, committee_member) -> W
         name="王秀英",
         relation=Member.Relation.SPOUSE,
         mobile="+8613812340001",
-        id_number=id_number_for(102),
+        id_number=id_number_for(102, WORLD_BIRTH),
         user=relative,
     )
     mA1b = MemberFactory(
         household=hA1b,
         name=HOUSEHOLDER["hA1b"],
         mobile="+8613812340002",
-        id_number=id_number_for(103),
+        id_number=id_number_for(103, WORLD_BIRTH),
     )
     mA2 = MemberFactory(
         household=hA2,
         name=HOUSEHOLDER["hA2"],
         mobile="+8613812340003",
-        id_number=id_number_for(104),
+        id_number=id_number_for(104, WORLD_BIRTH),
     )
     mB1 = MemberFactory(
         household=hB1,
         name=HOUSEHOLDER["hB1"],
         mobile="+8613812340004",
-        id_number=id_number_for(105),
+        id_number=id_number_for(105, WORLD_BIRTH),
     )
     mB1_outsider = MemberFactory(
         household=hB1,
         name="赵外人",
         relation=Member.Relation.CHILD,
         mobile="+8613812340005",
-        id_number=id_number_for(106),
+        id_number=id_number_for(106, WORLD_BIRTH),
         user=outsider,
     )
 
