@@ -195,3 +195,16 @@ def wait_for(predicate, *, timeout: float = 30.0, what: str = "condition"):
             return value
         time.sleep(0.1)
     pytest.fail(f"timed out after {timeout}s waiting for {what}")
+
+
+@pytest.fixture
+def eager_jobs():
+    """Run Celery jobs in the test's own process and transaction, even when a broker is set:
+    for tests that check what a job does, not how it travels (tests/accounts/test_tasks.py
+    covers the real worker)."""
+    from portal.celery import app
+
+    saved = {key: app.conf[key] for key in ("task_always_eager", "task_eager_propagates")}
+    app.conf.update(task_always_eager=True, task_eager_propagates=True)
+    yield
+    app.conf.update(saved)

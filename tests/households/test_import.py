@@ -285,7 +285,7 @@ def test_cli_mapping_file_for_unusual_headers(world, tmp_path):
 
 
 def test_web_flow_upload_map_check_confirm(
-    world, tmp_path, client_for, django_capture_on_commit_callbacks
+    world, tmp_path, client_for, django_capture_on_commit_callbacks, eager_jobs
 ):
     client = client_for("staff")
     path = write_xlsx(tmp_path / "r.xlsx", family())
