@@ -29,7 +29,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import PYTHON, RESULTS, ROOT, environment, wait_until_up, wrk
+from run import PYTHON, RESULTS, ROOT, environment, start_gunicorn, wait_until_up, wrk
 
 SURNAMES = "陈林王张李刘黄吴徐周郑胡朱孙马叶何罗梁宋谢许韩冯邓曹彭曾萧田董潘袁蔡蒋余于杜欧阳司马"
 GIVEN = "伟明华英秀芳建国志强海燕丽娟玉兰红霞文军德荣春梅金凤永庆桂珍淑慧俊杰子涵宇轩浩然欣怡"
@@ -235,22 +235,7 @@ def measure_pages(args, env: dict, result: dict) -> None:
     result["members_in_register"] = total
     result["pages"] = {}
     base = f"http://127.0.0.1:{args.port}"
-    server = subprocess.Popen(
-        [
-            PYTHON,
-            "-m",
-            "gunicorn",
-            "portal.wsgi",
-            "--bind",
-            f"127.0.0.1:{args.port}",
-            "--workers",
-            "3",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
+    server = start_gunicorn(env, port=args.port, workers=3)
     try:
         wait_until_up(base + "/healthz")
         cookie = login(base, "13900000006", "qiaoxin2026")
