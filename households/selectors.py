@@ -29,11 +29,16 @@ def _today() -> date:
     return timezone.localdate()
 
 
-def responsibility_active_for(*, user: User, on: date | None = None) -> QuerySet[Responsibility]:
+def responsibility_active(on: date | None = None) -> QuerySet[Responsibility]:
+    """Responsibilities in force on ``on`` (today by default)."""
     on = on or _today()
-    return Responsibility.objects.filter(user=user, start_date__lte=on).filter(
+    return Responsibility.objects.filter(start_date__lte=on).filter(
         Q(end_date__isnull=True) | Q(end_date__gte=on)
     )
+
+
+def responsibility_active_for(*, user: User, on: date | None = None) -> QuerySet[Responsibility]:
+    return responsibility_active(on).filter(user=user)
 
 
 def user_sees_all_households(user: User) -> bool:
@@ -198,30 +203,13 @@ def household_search(queryset: QuerySet[Household], query: str) -> QuerySet[Hous
     return queryset.filter(condition)
 
 
-def household_member_counts(household_ids: list[int]) -> dict[int, int]:
-    """Members per household for one page of a list: one query whatever the page size."""
-    from django.db.models import Count
-
-    rows = (
-        Member.objects.filter(household_id__in=household_ids, is_deceased=False)
-        .values("household_id")
-        .annotate(n=Count("id"))
-    )
-    return {row["household_id"]: row["n"] for row in rows}
-
-
 def household_responsibles(household: Household) -> list[Responsibility]:
-    """Who currently looks after this household, group leader first."""
-    active = Responsibility.objects.filter(start_date__lte=_today()).filter(
-        Q(end_date__isnull=True) | Q(end_date__gte=_today())
+    """Who currently looks after this household: group leader, cadre, committee member."""
+    rank = {"group_leader": 0, "cadre": 1, "committee_member": 2}
+    active = responsibility_active().filter(
+        Q(grid_group_id=household.grid_group_id) | Q(community_id=household.community_id)
     )
-    return list(
-        active.filter(
-            Q(grid_group_id=household.grid_group_id) | Q(community_id=household.community_id)
-        )
-        .select_related("user")
-        .order_by("-level")
-    )
+    return sorted(active.select_related("user"), key=lambda r: (rank[r.level], r.start_date))
 
 
 def household_own_for(user: User) -> Household | None:

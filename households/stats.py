@@ -57,7 +57,6 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Case, CharField, Count, F, Q, QuerySet, Value, When
 from django.http import Http404, HttpRequest
 from django.template.response import TemplateResponse
-from django.utils import timezone
 from django.utils.translation import get_language, gettext, gettext_lazy
 
 from accounts.models import User
@@ -71,6 +70,7 @@ from .selectors import (
     household_scope_for,
     member_scope_for,
     register_scope_for,
+    responsibility_active,
     responsibility_active_for,
     user_works_on_register,
 )
@@ -100,10 +100,7 @@ def _querysets(
 def _responsibilities_in_scope(
     user: User | None, groups: QuerySet[GridGroup], community: Community | None
 ) -> QuerySet[Responsibility]:
-    today = timezone.localdate()
-    active = Responsibility.objects.filter(start_date__lte=today).filter(
-        Q(end_date__isnull=True) | Q(end_date__gte=today)
-    )
+    active = responsibility_active()
     if user is not None and not register_scope_for(user).everything:
         covered = responsibility_active_for(user=user).filter(community__isnull=False)
         active = active.filter(

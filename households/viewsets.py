@@ -7,8 +7,15 @@ from . import admin_views
 from .models import AccessLog, Community, GridGroup, Household, Member, Responsibility
 
 
-class HouseholdViewSet(ModelViewSet):
+class RegisterModelViewSet(ModelViewSet):
+    """Saves through the admin forms get the services' follow-up; no copying of records."""
+
     add_view_class = admin_views.RegisterCreateView
+    edit_view_class = admin_views.RegisterEditView
+    copy_view_enabled = False
+
+
+class HouseholdViewSet(RegisterModelViewSet):
     model = Household
     icon = "home"
     menu_label = _("侨户")
@@ -18,7 +25,6 @@ class HouseholdViewSet(ModelViewSet):
     inspect_view_class = admin_views.HouseholdDetailView
     edit_view_class = admin_views.HouseholdEditView
     inspect_view_enabled = True
-    copy_view_enabled = False
     list_per_page = 25
     list_export = [
         "key",
@@ -67,8 +73,7 @@ class HouseholdViewSet(ModelViewSet):
         ]
 
 
-class MemberViewSet(ModelViewSet):
-    add_view_class = admin_views.RegisterCreateView
+class MemberViewSet(RegisterModelViewSet):
     model = Member
     icon = "user"
     menu_label = _("成员")
@@ -76,7 +81,6 @@ class MemberViewSet(ModelViewSet):
     url_namespace = "households_member"
     index_view_class = admin_views.MemberIndexView
     edit_view_class = admin_views.MemberEditView
-    copy_view_enabled = False
     list_per_page = 25
     list_export = [
         "name",
@@ -125,9 +129,7 @@ class MemberViewSet(ModelViewSet):
     ]
 
 
-class CommunityViewSet(ModelViewSet):
-    add_view_class = admin_views.RegisterCreateView
-    edit_view_class = admin_views.RegisterEditView
+class CommunityViewSet(RegisterModelViewSet):
     model = Community
     icon = "site"
     menu_label = _("社区")
@@ -135,12 +137,9 @@ class CommunityViewSet(ModelViewSet):
     url_namespace = "households_community"
     list_display = ["name", "kind"]
     form_fields = ["name", "kind", "sort_order"]
-    copy_view_enabled = False
 
 
-class GridGroupViewSet(ModelViewSet):
-    add_view_class = admin_views.RegisterCreateView
-    edit_view_class = admin_views.RegisterEditView
+class GridGroupViewSet(RegisterModelViewSet):
     model = GridGroup
     icon = "group"
     menu_label = _("侨眷小组")
@@ -149,12 +148,9 @@ class GridGroupViewSet(ModelViewSet):
     list_display = ["name", "community"]
     list_filter = ["community"]
     form_fields = ["community", "name"]
-    copy_view_enabled = False
 
 
-class ResponsibilityViewSet(ModelViewSet):
-    add_view_class = admin_views.RegisterCreateView
-    edit_view_class = admin_views.RegisterEditView
+class ResponsibilityViewSet(RegisterModelViewSet):
     model = Responsibility
     icon = "user"
     menu_label = _("联系责任")
@@ -163,7 +159,6 @@ class ResponsibilityViewSet(ModelViewSet):
     list_display = ["user", "level", "community", "grid_group", "start_date", "end_date"]
     list_filter = ["level", "community"]
     form_fields = ["user", "level", "community", "grid_group", "start_date", "end_date"]
-    copy_view_enabled = False
 
 
 class AccessLogViewSet(ModelViewSet):

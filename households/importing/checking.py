@@ -71,18 +71,18 @@ def check_rows(
         outcome.rows += 1
         values: dict[str, Any] = {}
         errors: list[Rejected] = []
+        unreadable: set[str] = set()
         for index, key in columns.items():
             try:
                 values[key] = PARSERS[key](cells[index])
             except n.NormalizeError as exc:
+                unreadable.add(key)
                 errors.append(Rejected(number, label[index], str(exc), cells))
         values = {k: v for k, v in values.items() if v not in (None, "")}
         row = Row(number=number, values=values)
         if not values.get("name"):
             errors.append(Rejected(number, _("姓名"), _("姓名不能为空。"), cells))
-        if "category" not in values and not any(
-            e.column == label.get(_index_of(columns, "category")) for e in errors
-        ):
+        if "category" not in values and "category" not in unreadable:
             errors.append(
                 Rejected(
                     number,
@@ -173,7 +173,3 @@ def check_rows(
         seen[identity] = number
         accepted.append(row)
     return accepted, outcome
-
-
-def _index_of(columns: dict[int, str], key: str) -> int | None:
-    return next((i for i, f in columns.items() if f == key), None)

@@ -110,7 +110,7 @@ def run_import(
             Household.objects.bulk_update(
                 changed_households, ["community", "grid_group", *HOUSEHOLD_FIELDS], batch_size=CHUNK
             )
-            if Household._meta.pk.attname and any(h.pk is None for h in new_households):
+            if any(h.pk is None for h in new_households):
                 # backends without RETURNING: read the new ids back
                 ids = dict(
                     Household.objects.filter(key__in=[h.key for h in new_households]).values_list(
