@@ -10,6 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.filters import WagtailFilterSet
 
+from core.widgets import FastSelect
+
 from .models import Household, Member
 from .normalize import country_choices
 from .selectors import community_scope_for, grid_group_scope_for
@@ -48,6 +50,11 @@ class _ScopedChoicesMixin:
         self.filters["community"].queryset = community_scope_for(user)
         self.filters["grid_group"].queryset = grid_group_scope_for(user)
         self.filters["country"].extra["choices"] = country_choices()
+        # Render the selects in Python: thousands of grid groups and ~250 countries otherwise
+        # cost a template render per option on every list page.
+        for filter_ in self.filters.values():
+            if isinstance(filter_, django_filters.ChoiceFilter | django_filters.ModelChoiceFilter):
+                filter_.extra["widget"] = FastSelect
 
 
 def _yes_no(label):

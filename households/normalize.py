@@ -70,13 +70,16 @@ def _key(value) -> str:
 
 
 def _lookup(table: dict[str, str], value, message, params=None) -> str | None:
+    """``params`` may be a function: it is called only for a message (a million rows that
+    all parse must not each build the error text)."""
     text = clean_text(value)
     if not text:
         return None
     try:
         return table[_key(text)]
     except KeyError:
-        raise NormalizeError(message, {"value": text, **(params or {})}) from None
+        extra = params() if callable(params) else (params or {})
+        raise NormalizeError(message, {"value": text, **extra}) from None
 
 
 def _words(*texts: str) -> list[str]:
@@ -406,12 +409,11 @@ _CATEGORY_TABLE = _table({code: _words(words) for code, (_label, words) in _CATE
 
 def parse_category(value) -> str | None:
     """One of the CATEGORY_CHOICES codes."""
-    accepted = "、".join(str(label) for _code, label in CATEGORY_CHOICES)
     return _lookup(
         _CATEGORY_TABLE,
         value,
         _("无法识别的类别“%(value)s”，请写以下之一：%(accepted)s"),
-        {"accepted": accepted},
+        lambda: {"accepted": "、".join(str(label) for _code, label in CATEGORY_CHOICES)},
     )
 
 
