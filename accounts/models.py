@@ -48,3 +48,25 @@ class User(AbstractUser):
 def user_display(user: User) -> str:
     """How allauth names a user in its messages ("以 王秀英 成功登录")."""
     return user.display_name
+
+
+class Message(models.Model):
+    """An in-site message shown on "my page" (sign-up confirmations, reminders, answers, …)."""
+
+    user = models.ForeignKey(
+        User, verbose_name=_("收件人"), on_delete=models.CASCADE, related_name="messages"
+    )
+    title = models.CharField(_("标题"), max_length=120)
+    body = models.TextField(_("内容"), blank=True)
+    url = models.CharField(_("链接"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
+    read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("站内消息")
+        verbose_name_plural = _("站内消息")
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["user", "read_at"], name="message_user_unread")]
+
+    def __str__(self) -> str:
+        return self.title

@@ -46,8 +46,13 @@ _REGISTER_READ = [
 GROUP_PERMISSIONS: dict[Role, list[str]] = {
     Role.COMMITTEE_MEMBER: _REGISTER_READ,
     # Cadres and group leaders phone their households: they may unmask, and each time is logged.
-    Role.CADRE: [*_REGISTER_READ, "households.unmask_member"],
-    Role.GROUP_LEADER: [*_REGISTER_READ, "households.unmask_member"],
+    # They also sign up the people they look after (who often have no account) for events.
+    Role.CADRE: [*_REGISTER_READ, "households.unmask_member", "events.signup_register_members"],
+    Role.GROUP_LEADER: [
+        *_REGISTER_READ,
+        "households.unmask_member",
+        "events.signup_register_members",
+    ],
     Role.STAFF: [
         "wagtailadmin.access_admin",
         "wagtailimages.add_image",
@@ -72,6 +77,10 @@ GROUP_PERMISSIONS: dict[Role, list[str]] = {
         "households.view_responsibility",
         "households.add_responsibility",
         "households.change_responsibility",
+        "events.view_signup",
+        "events.manage_signups",
+        "events.check_in",
+        "events.signup_register_members",
     ],
 }
 

@@ -6,7 +6,7 @@ import time
 
 from django.http import HttpRequest
 
-from .models import User
+from .models import Message, User
 
 #: How long after a login by SMS/email code a new password may be set without the old one.
 CODE_LOGIN_GRACE_SECONDS = 15 * 60
@@ -23,3 +23,12 @@ def user_recently_logged_in_by_code(*, request: HttpRequest, user: User) -> bool
         record.get("method") == "code" and now - record.get("at", 0) <= CODE_LOGIN_GRACE_SECONDS
         for record in get_authentication_records(request, user)
     )
+
+
+def messages_recent(*, user: User, limit: int = 20) -> list[Message]:
+    """The user's newest messages (newest first), for "my page"."""
+    return list(Message.objects.filter(user=user).order_by("-created_at", "-pk")[:limit])
+
+
+def messages_unread_count(*, user: User) -> int:
+    return Message.objects.filter(user=user, read_at__isnull=True).count()

@@ -12,7 +12,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from .models import User
+from .models import Message, User
 from .sms import send_sms
 
 logger = logging.getLogger(__name__)
@@ -114,3 +114,19 @@ def role_group(role: str) -> Group:
 
     group = Group.objects.filter(name=GROUP_NAMES[Role(role)]).first()
     return group or roles_sync()[role]
+
+
+def message_send(*, user: User, title: str, body: str, url: str = "") -> Message:
+    """Put a message in the user's in-site inbox ("my page"). No locking: callers that must
+    send once (event notices) hold their own lock around this call."""
+    return Message.objects.create(
+        user=user,
+        title=title[:120],
+        body=body,
+        url=url[: Message._meta.get_field("url").max_length],
+    )
+
+
+def messages_mark_read(*, user: User) -> int:
+    """Mark every unread message of ``user`` as read; returns how many were unread."""
+    return Message.objects.filter(user=user, read_at__isnull=True).update(read_at=timezone.now())

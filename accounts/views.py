@@ -8,8 +8,24 @@ from django.utils.translation import gettext as _
 
 @login_required
 def me(request):
-    """The person's own page: who they are and where to go next."""
-    return render(request, "accounts/me.html", {"account": request.user})
+    """The person's own page: who they are, their messages, and where to go next.
+
+    A POST marks every message as read (the "全部标为已读" button)."""
+    from django.shortcuts import redirect
+
+    from .selectors import messages_recent, messages_unread_count
+    from .services import messages_mark_read
+
+    if request.method == "POST":
+        if messages_mark_read(user=request.user):
+            messages.success(request, _("消息已全部标为已读。"))
+        return redirect("accounts:me")
+    context = {
+        "account": request.user,
+        "inbox": messages_recent(user=request.user),
+        "unread_count": messages_unread_count(user=request.user),
+    }
+    return render(request, "accounts/me.html", context)
 
 
 def verify_phone(request, *args, **kwargs):

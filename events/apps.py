@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class EventsConfig(AppConfig):
     name = "events"
     verbose_name = _("活动报名")
+
+    def ready(self) -> None:
+        from . import receivers  # noqa: F401

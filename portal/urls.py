@@ -17,6 +17,7 @@ urlpatterns = [
     path("accounts/phone/verify/", accounts_views.verify_phone, name="account_verify_phone"),
     path("accounts/", include("allauth.urls")),
     path("me/household/", include("households.urls")),
+    path("me/events/", include("events.urls")),
     path("me/", include("accounts.urls")),
     # Before Wagtail's admin URLs, so its login form is never served.
     path("admin/login/", views.admin_login_redirect, name="admin_login_redirect"),

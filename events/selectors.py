@@ -1,0 +1,203 @@
+"""Reads on events. Each function runs a fixed number of queries, whatever the number of rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from .models import EventPage, Signup
+
+if TYPE_CHECKING:
+    from accounts.models import User
+    from households.models import Member
+
+
+def event_seats_confirmed(*, event_id: int) -> int:
+    """Seats taken by confirmed sign-ups (party sizes added up)."""
+    return Signup.objects.filter(event_id=event_id, status=Signup.Status.CONFIRMED).aggregate(
+        n=Coalesce(Sum("party_size"), 0)
+    )["n"]
+
+
+def event_list(
+    *, parent=None, when: str = "upcoming", kind: str | None = None, community_id: int | None = None
+) -> QuerySet[EventPage]:
+    """Live events, upcoming (soonest first) or past (latest first)."""
+    now = timezone.now()
+    events = EventPage.objects.live().select_related("community", "cover_image")
+    if parent is not None:
+        events = events.child_of(parent)
+    if when == "past":
+        events = events.filter(ends_at__lte=now).order_by("-starts_at", "-pk")
+    else:
+        events = events.filter(ends_at__gt=now).order_by("starts_at", "pk")
+    if kind:
+        events = events.filter(kind=kind)
+    if community_id:
+        events = events.filter(community_id=community_id)
+    return events
+
+
+@dataclass
+class SeatFigures:
+    confirmed: int = 0  # seats (party sizes added up)
+    waitlisted: int = 0  # seats
+    waitlisted_signups: int = 0
+    signups: int = 0  # confirmed sign-ups
+    attended: int = 0  # people checked in (party sizes), walk-ins included
+    walk_ins: int = 0
+
+    def seats_left(self, capacity: int) -> int:
+        return max(capacity - self.confirmed, 0)
+
+
+def event_figures(event_ids: list[int]) -> dict[int, SeatFigures]:
+    """Seat figures for many events in one query."""
+    confirmed = Q(status=Signup.Status.CONFIRMED)
+    waitlisted = Q(status=Signup.Status.WAITLISTED)
+    attended = Q(checked_in_at__isnull=False) & Q(
+        status__in=[Signup.Status.CONFIRMED, Signup.Status.WALK_IN]
+    )
+    rows = (
+        Signup.objects.filter(event_id__in=event_ids)
+        .values("event_id")
+        .annotate(
+            confirmed=Coalesce(Sum("party_size", filter=confirmed), 0),
+            signups=Count("id", filter=confirmed),
+            waitlisted=Coalesce(Sum("party_size", filter=waitlisted), 0),
+            waitlisted_signups=Count("id", filter=waitlisted),
+            attended=Coalesce(Sum("party_size", filter=attended), 0),
+            walk_ins=Coalesce(Sum("party_size", filter=Q(status=Signup.Status.WALK_IN)), 0),
+        )
+        .order_by()
+    )
+    figures = {event_id: SeatFigures() for event_id in event_ids}
+    for row in rows:
+        event_id = row.pop("event_id")
+        figures[event_id] = SeatFigures(**row)
+    return figures
+
+
+@dataclass
+class EventCard:
+    event: EventPage
+    figures: SeatFigures
+    my_signup: Signup | None
+
+    @property
+    def seats_left(self) -> int:
+        return self.figures.seats_left(self.event.capacity)
+
+
+def event_cards(events: list[EventPage], *, user: User | None) -> list[EventCard]:
+    """Events with their seat figures and the user's own sign-up: two queries for any number."""
+    ids = [event.pk for event in events]
+    figures = event_figures(ids)
+    mine: dict[int, Signup] = {}
+    if user is not None and user.is_authenticated and ids:
+        for signup in Signup.objects.active().filter(event_id__in=ids, user=user):
+            mine[signup.event_id] = signup
+    return [EventCard(event, figures[event.pk], mine.get(event.pk)) for event in events]
+
+
+def signup_active_for(*, event: EventPage, user: User | None = None, member: Member | None = None):
+    """The person's confirmed or waitlisted sign-up for ``event``, or None."""
+    if user is not None and user.is_authenticated:
+        condition = Q(user=user)
+        member = member or getattr(user, "member", None)
+        if member is not None:
+            condition |= Q(member=member)
+    elif member is not None:
+        condition = Q(member=member)
+    else:
+        return None
+    return Signup.objects.active().filter(condition, event=event).first()
+
+
+def waitlist_position(signup: Signup) -> int | None:
+    """1 for the head of the waiting list; None when not waitlisted."""
+    if signup.status != Signup.Status.WAITLISTED:
+        return None
+    return (
+        Signup.objects.filter(
+            event_id=signup.event_id, status=Signup.Status.WAITLISTED, pk__lt=signup.pk
+        ).count()
+        + 1
+    )
+
+
+def waitlist_positions(event_id: int) -> dict[int, int]:
+    """Positions of every waitlisted sign-up of an event, in one query."""
+    ids = Signup.objects.filter(event_id=event_id, status=Signup.Status.WAITLISTED).order_by("pk")
+    return {pk: position for position, pk in enumerate(ids.values_list("pk", flat=True), 1)}
+
+
+def signups_of_user(*, user: User) -> QuerySet[Signup]:
+    """The user's sign-ups, newest event first: theirs and those made for their register record."""
+    condition = Q(user=user)
+    member = getattr(user, "member", None)
+    if member is not None:
+        condition |= Q(member=member)
+    return (
+        Signup.objects.filter(condition)
+        .exclude(status=Signup.Status.WALK_IN)
+        .select_related("event")
+        .order_by("-event__starts_at", "-pk")
+    )
+
+
+def event_signups(*, event: EventPage, status: str | None = None) -> QuerySet[Signup]:
+    signups = Signup.objects.filter(event=event).select_related(
+        "member__household__community", "user"
+    )
+    if status:
+        signups = signups.filter(status=status)
+    return signups.order_by("pk")
+
+
+def events_per_community_year() -> list[dict]:
+    """Events per organising community and year, with sign-ups and attendance (aggregates)."""
+    from django.db.models.functions import ExtractYear
+
+    events = (
+        EventPage.objects.live()
+        .annotate(year=ExtractYear("starts_at"))
+        .values("year", "community__name")
+        .annotate(events=Count("id", distinct=True))
+        .order_by("-year", "community__name")
+    )
+    attendance = (
+        Signup.objects.filter(event__live=True)
+        .annotate(year=ExtractYear("event__starts_at"))
+        .values("year", "event__community__name")
+        .annotate(
+            confirmed=Coalesce(Sum("party_size", filter=Q(status=Signup.Status.CONFIRMED)), 0),
+            attended=Coalesce(
+                Sum(
+                    "party_size",
+                    filter=Q(checked_in_at__isnull=False)
+                    & Q(status__in=[Signup.Status.CONFIRMED, Signup.Status.WALK_IN]),
+                ),
+                0,
+            ),
+        )
+        .order_by()
+    )
+    by_key = {(row["year"], row["event__community__name"]): row for row in attendance}
+    result = []
+    for row in events:
+        extra = by_key.get((row["year"], row["community__name"]), {})
+        result.append(
+            {
+                "year": row["year"],
+                "community": row["community__name"],
+                "events": row["events"],
+                "confirmed": extra.get("confirmed", 0),
+                "attended": extra.get("attended", 0),
+            }
+        )
+    return result

@@ -1,0 +1,45 @@
+"""Dates the way people read them: "11月28日（周六）14:30", in the site's time zone."""
+
+from __future__ import annotations
+
+from django import template
+from django.utils import timezone, translation
+from django.utils.dateformat import format as date_format
+
+register = template.Library()
+
+WEEKDAYS_ZH = "一二三四五六日"
+
+
+def when_text(value, *, year: bool = False) -> str:
+    if not value:
+        return ""
+    local = timezone.localtime(value)
+    language = translation.get_language() or "zh-hans"
+    if language.startswith("zh"):
+        day = "周" if language == "zh-hans" else "週"
+        prefix = f"{local.year}年" if year else ""
+        weekday = WEEKDAYS_ZH[local.weekday()]
+        return f"{prefix}{local.month}月{local.day}日（{day}{weekday}）{local:%H:%M}"
+    return date_format(local, "D j M Y, H:i" if year else "D j M, H:i")
+
+
+@register.filter
+def when(value):
+    return when_text(value)
+
+
+@register.filter
+def when_full(value):
+    return when_text(value, year=True)
+
+
+@register.simple_tag
+def when_range(starts_at, ends_at) -> str:
+    """Start and end; the end shows only its time when both fall on one day."""
+    if not starts_at or not ends_at:
+        return when_text(starts_at)
+    start, end = timezone.localtime(starts_at), timezone.localtime(ends_at)
+    if start.date() == end.date():
+        return f"{when_text(starts_at, year=True)}–{end:%H:%M}"
+    return f"{when_text(starts_at, year=True)} – {when_text(ends_at, year=True)}"

@@ -1,0 +1,449 @@
+"""Notices about sign-ups: every channel, exactly once, and what publishing an event sends."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import zoneinfo
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from accounts import sms
+from accounts.models import Message
+from events.models import EventPage, Signup, SignupNotice
+from events.notifications import event_when_text, signup_notice_deliver
+from events.services import signup_cancel, signup_create
+from events.tasks import event_reminders_send, signup_notice_send
+from tests.conftest import wait_for
+from tests.factories import UserFactory
+from tests.factories.events import event_create
+
+pytestmark = pytest.mark.django_db
+
+Kind = SignupNotice.Kind
+
+
+@pytest.fixture
+def sign_up(django_capture_on_commit_callbacks, eager_jobs):
+    """Sign a user up as the site does: the notice job runs once the transaction commits."""
+
+    def make(event: EventPage, user, **kwargs) -> Signup:
+        with django_capture_on_commit_callbacks(execute=True):
+            return signup_create(event_id=event.pk, user=user, **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def publish(django_capture_on_commit_callbacks, eager_jobs):
+    """Edit the event as an editor does (a new revision, then publish) and run the jobs."""
+
+    def run(event: EventPage, **changes) -> EventPage:
+        page = EventPage.objects.get(pk=event.pk)
+        for name, value in changes.items():
+            setattr(page, name, value)
+        with django_capture_on_commit_callbacks(execute=True):
+            page.save_revision().publish()
+        page.refresh_from_db()
+        return page
+
+    return run
+
+
+def _sms_to(phone: str) -> list[str]:
+    return [m.text for m in sms.outbox if m.phone == phone]
+
+
+def _mail_to(address: str) -> list:
+    return [m for m in mail.outbox if address in m.to]
+
+
+def _clear_outboxes() -> None:
+    sms.outbox.clear()
+    mail.outbox.clear()
+
+
+def test_when_is_written_as_people_say_it():
+    shanghai = zoneinfo.ZoneInfo("Asia/Shanghai")
+    event = EventPage(starts_at=datetime.datetime(2026, 11, 28, 14, 30, tzinfo=shanghai))
+    assert event_when_text(event) == "11月28日（周六）14:30"
+    # Stored in UTC, told in local time: 06:30 UTC on Sunday is 14:30 in Shanghai.
+    event.starts_at = datetime.datetime(2026, 11, 29, 6, 30, tzinfo=datetime.UTC)
+    assert event_when_text(event) == "11月29日（周日）14:30"
+
+
+def test_confirmation_goes_by_site_message_sms_and_email(relative, sign_up):
+    relative.email = "wang@example.com"
+    relative.save()
+    event = event_create(title="重阳茶话会", place="侨联活动室")
+
+    signup = sign_up(event, relative)
+
+    assert signup.status == Signup.Status.CONFIRMED
+    [text] = _sms_to(relative.phone)
+    assert "重阳茶话会" in text
+    assert event_when_text(event) in text
+    assert "侨联活动室" in text
+    assert f"签到码 {signup.code}" in text
+    assert f"http://127.0.0.1:8000{event.url}" in text
+    assert text.startswith("【侨心】")
+
+    [email] = _mail_to("wang@example.com")
+    assert email.subject == "报名成功：重阳茶话会"
+    assert signup.code in email.body
+    assert "王秀英，您好" in email.body
+    html, mimetype = email.alternatives[0]
+    assert mimetype == "text/html"
+    assert signup.code in html
+
+    [message] = Message.objects.filter(user=relative)
+    assert message.title == "报名成功：重阳茶话会"
+    assert signup.code in message.body
+    assert "http" not in message.body  # the in-site message links by its url
+    assert message.url == event.url
+    assert message.read_at is None
+
+    notice = SignupNotice.objects.get(signup=signup)
+    assert notice.kind == Kind.CONFIRMED
+    assert notice.site_sent_at and notice.sms_sent_at and notice.email_sent_at
+
+
+def test_only_the_channels_that_reach_the_person_are_used(relative, sign_up):
+    relative.email = ""
+    relative.save()
+    signup = sign_up(event_create(), relative)
+    notice = SignupNotice.objects.get(signup=signup)
+    assert notice.site_sent_at and notice.sms_sent_at
+    assert notice.email_sent_at is None
+    assert not mail.outbox
+
+
+def test_running_the_same_job_again_sends_nothing(relative, sign_up):
+    relative.email = "wang@example.com"
+    relative.save()
+    signup = sign_up(event_create(), relative)
+    assert (len(sms.outbox), len(mail.outbox), Message.objects.count()) == (1, 1, 1)
+
+    # A retry, a worker that died after sending, the broker delivering the message twice.
+    assert signup_notice_send.apply(args=[signup.pk, Kind.CONFIRMED, ""]).get() is False
+    assert signup_notice_send.apply(args=[signup.pk, Kind.CONFIRMED, ""]).get() is False
+
+    assert (len(sms.outbox), len(mail.outbox), Message.objects.count()) == (1, 1, 1)
+    assert SignupNotice.objects.filter(signup=signup).count() == 1
+
+
+def test_a_run_that_waited_for_the_lock_sends_nothing(relative, monkeypatch):
+    """Two workers on one job: the second read the notice before the first marked it, then
+    waited for the row lock. Under the lock it must see the channels marked and send nothing."""
+    from events import notifications
+
+    relative.email = "wang@example.com"
+    relative.save()
+    signup = signup_create(event_id=event_create().pk, user=relative)
+    real_notice_text = notifications.notice_text
+    other_worker: dict = {}
+
+    def other_worker_gets_in_first(**kwargs):
+        if "sent" not in other_worker:
+            other_worker["sent"] = None  # the other worker's own run goes straight through
+            other_worker["sent"] = signup_notice_deliver(signup_id=signup.pk, kind=Kind.CONFIRMED)
+        return real_notice_text(**kwargs)
+
+    monkeypatch.setattr(notifications, "notice_text", other_worker_gets_in_first)
+    assert signup_notice_deliver(signup_id=signup.pk, kind=Kind.CONFIRMED) is False
+
+    assert other_worker["sent"] is True
+    assert (len(sms.outbox), len(mail.outbox), Message.objects.count()) == (1, 1, 1)
+
+
+def test_an_sms_failure_is_retried_without_sending_the_rest_again(relative, monkeypatch):
+    relative.email = "wang@example.com"
+    relative.save()
+    # Outside django_capture_on_commit_callbacks: the notice job is left to this test.
+    signup = signup_create(event_id=event_create().pk, user=relative)
+    assert not sms.outbox
+
+    def provider_down(self, messages):
+        raise sms.SmsError("provider down")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(sms.LocmemBackend, "send_messages", provider_down)
+        with pytest.raises(sms.SmsError):
+            signup_notice_deliver(signup_id=signup.pk, kind=Kind.CONFIRMED)
+
+    notice = SignupNotice.objects.get(signup=signup)
+    assert notice.sms_sent_at is None
+    assert notice.site_sent_at and notice.email_sent_at
+    assert len(mail.outbox) == 1
+    assert Message.objects.filter(user=relative).count() == 1
+
+    # The retry: only the text message is missing.
+    assert signup_notice_deliver(signup_id=signup.pk, kind=Kind.CONFIRMED) is True
+    assert len(_sms_to(relative.phone)) == 1
+    assert len(mail.outbox) == 1
+    assert Message.objects.filter(user=relative).count() == 1
+    notice.refresh_from_db()
+    assert notice.sms_sent_at is not None
+
+
+def test_the_task_retries_a_failed_sms_by_itself(relative, monkeypatch, eager_jobs):
+    relative.email = "wang@example.com"
+    relative.save()
+    signup = signup_create(event_id=event_create().pk, user=relative)
+    attempts = []
+    real_send = sms.LocmemBackend.send_messages
+
+    def flaky(self, messages):
+        attempts.append(messages)
+        if len(attempts) == 1:
+            raise sms.SmsError("timeout")
+        return real_send(self, messages)
+
+    monkeypatch.setattr(sms.LocmemBackend, "send_messages", flaky)
+    # throw=False: the eager run then follows Celery's retry as a worker would.
+    result = signup_notice_send.apply(args=[signup.pk, Kind.CONFIRMED, ""], throw=False)
+
+    assert result.get() is True
+    assert len(attempts) == 2
+    assert len(_sms_to(relative.phone)) == 1
+    assert len(mail.outbox) == 1
+    assert Message.objects.filter(user=relative).count() == 1
+
+
+def test_waitlisted_notice_tells_the_position(relative, outsider, volunteer, sign_up):
+    event = event_create(capacity=1, party_size_max=1)
+    sign_up(event, relative)
+    sign_up(event, outsider)
+    third = sign_up(event, volunteer)
+    assert third.status == Signup.Status.WAITLISTED
+    [text] = _sms_to(volunteer.phone)
+    assert "候补" in text
+    assert "第 2 位" in text
+    assert Message.objects.get(user=volunteer).title.startswith("已进入候补")
+
+
+def test_a_cancelled_signup_gets_no_stale_notice(relative):
+    signup = signup_create(event_id=event_create().pk, user=relative)
+    signup_cancel(signup_id=signup.pk, actor=relative)
+    assert signup_notice_deliver(signup_id=signup.pk, kind=Kind.CONFIRMED) is False
+    assert not sms.outbox
+    assert not SignupNotice.objects.exists()
+
+
+# -- reminders ---------------------------------------------------------------------------------
+
+
+def test_the_reminder_beat_reminds_each_confirmed_signup_once(relative, outsider, volunteer):
+    soon = event_create(
+        title="书法讲座", starts_at=timezone.now() + datetime.timedelta(hours=3), capacity=1,
+        party_size_max=1,
+    )  # fmt: skip
+    later = event_create(starts_at=timezone.now() + datetime.timedelta(days=3))
+    confirmed = signup_create(event_id=soon.pk, user=relative)
+    waitlisted = signup_create(event_id=soon.pk, user=outsider)
+    signup_create(event_id=later.pk, user=volunteer)
+    assert waitlisted.status == Signup.Status.WAITLISTED
+
+    event_reminders_send.apply()
+    event_reminders_send.apply()
+
+    [text] = _sms_to(relative.phone)
+    assert text.startswith("【侨心】提醒")
+    assert "书法讲座" in text
+    assert confirmed.code in text
+    assert not _sms_to(outsider.phone)
+    assert not _sms_to(volunteer.phone)
+    assert SignupNotice.objects.filter(kind=Kind.REMINDER).count() == 1
+
+
+def test_the_reminder_beat_finds_the_signups_in_a_few_queries(
+    relative, outsider, volunteer, django_assert_max_num_queries, monkeypatch
+):
+    event = event_create(starts_at=timezone.now() + datetime.timedelta(hours=5))
+    for user in (relative, outsider, volunteer, UserFactory()):
+        signup_create(event_id=event.pk, user=user)
+    queued = []
+    monkeypatch.setattr(signup_notice_send, "delay", lambda *args: queued.append(args))
+
+    with django_assert_max_num_queries(1):
+        assert event_reminders_send.apply().get() == 4
+    assert sorted(queued) == sorted(
+        (pk, "reminder", "") for pk in Signup.objects.values_list("pk", flat=True)
+    )
+
+
+def test_no_reminder_for_a_cancelled_or_started_event(relative, outsider, eager_jobs):
+    cancelled = event_create(starts_at=timezone.now() + datetime.timedelta(hours=2))
+    started = event_create(starts_at=timezone.now() + datetime.timedelta(hours=2))
+    to_cancel = signup_create(event_id=cancelled.pk, user=relative)
+    too_late = signup_create(event_id=started.pk, user=outsider)
+    EventPage.objects.filter(pk=cancelled.pk).update(cancelled=True)
+    EventPage.objects.filter(pk=started.pk).update(
+        starts_at=timezone.now() - datetime.timedelta(minutes=5)
+    )
+
+    event_reminders_send.apply()
+    # Nor when a reminder queued before the change runs afterwards.
+    assert signup_notice_deliver(signup_id=to_cancel.pk, kind=Kind.REMINDER) is False
+    assert signup_notice_deliver(signup_id=too_late.pk, kind=Kind.REMINDER) is False
+
+    assert not sms.outbox
+    assert not SignupNotice.objects.filter(kind=Kind.REMINDER).exists()
+
+
+# -- publishing an event -----------------------------------------------------------------------
+
+
+def test_a_new_time_is_told_once_to_each_active_signup(relative, outsider, volunteer, sign_up,
+                                                       publish):  # fmt: skip
+    event = event_create(capacity=1, party_size_max=1)
+    confirmed = sign_up(event, relative)
+    waitlisted = sign_up(event, outsider)
+    gone = sign_up(event, volunteer)
+    with_cancel = signup_cancel(signup_id=gone.pk, actor=volunteer)
+    assert with_cancel.status == Signup.Status.CANCELLED
+    _clear_outboxes()
+
+    new_start = event.starts_at + datetime.timedelta(days=1, hours=2)
+    event = publish(event, starts_at=new_start, ends_at=new_start + datetime.timedelta(hours=2))
+
+    changed = SignupNotice.objects.filter(kind=Kind.CHANGED)
+    assert sorted(changed.values_list("signup_id", flat=True)) == [confirmed.pk, waitlisted.pk]
+    assert changed.values("key").distinct().count() == 1
+    for user in (relative, outsider):
+        [text] = _sms_to(user.phone)
+        assert event_when_text(event) in text
+    assert not _sms_to(volunteer.phone)
+
+    # Published again with nothing changed (or only the summary): nobody is told anything.
+    _clear_outboxes()
+    publish(event)
+    publish(event, summary="欢迎带家人")
+    assert not sms.outbox
+    assert changed.count() == 2
+
+    # A second real change is a second notice.
+    publish(event, place="社区文化中心")
+    assert changed.count() == 4
+    [text] = _sms_to(relative.phone)
+    assert "社区文化中心" in text
+
+
+def test_more_seats_promote_the_waiting_list_and_tell_them(relative, outsider, sign_up, publish):
+    event = event_create(capacity=1, party_size_max=1)
+    sign_up(event, relative)
+    waiting = sign_up(event, outsider)
+    assert waiting.status == Signup.Status.WAITLISTED
+    _clear_outboxes()
+
+    publish(event, capacity=2)
+
+    waiting.refresh_from_db()
+    assert waiting.status == Signup.Status.CONFIRMED
+    [text] = _sms_to(outsider.phone)
+    assert "候补转正" in text
+    assert waiting.code in text
+    assert SignupNotice.objects.filter(signup=waiting, kind=Kind.PROMOTED).count() == 1
+    # Seats alone are no news for those who already had one.
+    assert not _sms_to(relative.phone)
+    assert not SignupNotice.objects.filter(kind=Kind.CHANGED).exists()
+
+
+def test_cancelling_the_event_tells_every_active_signup_once(
+    relative, outsider, volunteer, sign_up, publish
+):
+    event = event_create(capacity=1, party_size_max=1)
+    confirmed = sign_up(event, relative)
+    waitlisted = sign_up(event, outsider)
+    gone = sign_up(event, volunteer)
+    signup_cancel(signup_id=gone.pk, actor=volunteer)
+    _clear_outboxes()
+
+    new_start = event.starts_at + datetime.timedelta(days=1)
+    publish(
+        event,
+        cancelled=True,
+        cancel_reason="场地维修",
+        # Moved and cancelled at once: only the cancellation is news.
+        starts_at=new_start,
+        ends_at=new_start + datetime.timedelta(hours=2),
+    )
+
+    cancelled = SignupNotice.objects.filter(kind=Kind.CANCELLED)
+    assert sorted(cancelled.values_list("signup_id", flat=True)) == [confirmed.pk, waitlisted.pk]
+    assert set(cancelled.values_list("key", flat=True)) == {"cancel"}
+    [text] = _sms_to(relative.phone)
+    assert "已取消" in text
+    assert "场地维修" in text
+    assert _sms_to(outsider.phone)
+    assert not _sms_to(volunteer.phone)
+    assert not SignupNotice.objects.filter(kind=Kind.CHANGED).exists()
+
+    _clear_outboxes()
+    publish(event, cancel_reason="场地维修，改期另行通知")
+    assert not sms.outbox
+    assert cancelled.count() == 2
+
+
+# -- the messages on "my page" -----------------------------------------------------------------
+
+
+def test_my_page_lists_messages_and_marks_them_read(relative, sign_up, client_for):
+    event = event_create(title="元宵联欢会")
+    sign_up(event, relative)
+    client = client_for("relative")
+
+    page = client.get("/me/").content.decode()
+    assert "报名成功：元宵联欢会" in page
+    assert "未读" in page
+    assert "全部标为已读" in page
+
+    response = client.post("/me/")
+    assert response.status_code == 302
+    assert not Message.objects.filter(user=relative, read_at__isnull=True).exists()
+    page = client.get("/me/").content.decode()
+    assert "报名成功：元宵联欢会" in page
+    assert "未读</span>" not in page
+    assert "全部标为已读</button>" not in page
+
+
+def test_my_page_shows_only_my_own_newest_twenty(relative, outsider, client_for):
+    from accounts.services import message_send
+
+    for number in range(25):
+        message_send(user=relative, title=f"消息{number:02d}", body="")
+    message_send(user=outsider, title="别人的消息", body="")
+
+    page = client_for("relative").get("/me/").content.decode()
+    assert "消息24" in page
+    assert "消息05" in page
+    assert "消息04" not in page
+    assert "别人的消息" not in page
+
+
+# -- the real worker (CI with a broker) ----------------------------------------------------------
+
+
+def _worker_sms(folder, phone: str) -> list[str]:
+    path = folder / "sms" / "sms.jsonl"
+    if not path.exists():
+        return []
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    return [m["text"] for m in lines if m["phone"] == phone]
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_confirmation_sent_once_by_a_real_worker(celery_worker, relative, outsider):
+    """The production path: commit → broker → worker → SMS; the same job queued again (as a
+    redelivery would) sends nothing more."""
+    event = event_create()
+    signup = signup_create(event_id=event.pk, user=relative)
+    signup_notice_send.delay(signup.pk, Kind.CONFIRMED, "")
+    # One solo worker takes jobs in order: once this later job is done, those above are too.
+    sentinel = signup_create(event_id=event.pk, user=outsider)
+    wait_for(lambda: _worker_sms(celery_worker, outsider.phone), what="the sentinel SMS")
+    assert len(_worker_sms(celery_worker, relative.phone)) == 1
+    assert SignupNotice.objects.get(signup=signup).sms_sent_at is not None
+    assert SignupNotice.objects.get(signup=sentinel).sms_sent_at is not None
