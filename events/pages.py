@@ -40,7 +40,7 @@ class Audience(models.TextChoices):
 
 
 class EventIndexPage(RoutablePageMixin, Page):
-    """Upcoming and past events, filtered by type and community; ``feed/`` is the iCal feed.
+    r"""Upcoming and past events, filtered by type and community; ``feed/`` is the iCal feed.
 
     (Wagtail routes only ``[\w-]+/`` segments, so the calendar URLs end in ``/``; the files
     still download as ``.ics``.)

@@ -160,29 +160,35 @@ def event_signups(*, event: EventPage, status: str | None = None) -> QuerySet[Si
 
 
 def events_per_community_year() -> list[dict]:
-    """Events per organising community and year, with sign-ups and attendance (aggregates)."""
+    """Events per organising community and year, with seats and attendance (two aggregates).
+
+    ``confirmed`` counts confirmed people of every event; the attendance figures count events
+    already over: ``held_confirmed`` people were confirmed for them, ``attended`` of those were
+    checked in, and ``walk_ins`` came without a sign-up.
+    """
     from django.db.models.functions import ExtractYear
 
+    now = timezone.now()
     events = (
         EventPage.objects.live()
         .annotate(year=ExtractYear("starts_at"))
         .values("year", "community__name")
-        .annotate(events=Count("id", distinct=True))
+        .annotate(events=Count("id", distinct=True), held=Count("id", filter=Q(ends_at__lte=now)))
         .order_by("-year", "community__name")
     )
+    confirmed = Q(status=Signup.Status.CONFIRMED)
+    held = Q(event__ends_at__lte=now)
+    checked_in = Q(checked_in_at__isnull=False)
     attendance = (
         Signup.objects.filter(event__live=True)
         .annotate(year=ExtractYear("event__starts_at"))
         .values("year", "event__community__name")
         .annotate(
-            confirmed=Coalesce(Sum("party_size", filter=Q(status=Signup.Status.CONFIRMED)), 0),
-            attended=Coalesce(
-                Sum(
-                    "party_size",
-                    filter=Q(checked_in_at__isnull=False)
-                    & Q(status__in=[Signup.Status.CONFIRMED, Signup.Status.WALK_IN]),
-                ),
-                0,
+            confirmed=Coalesce(Sum("party_size", filter=confirmed), 0),
+            held_confirmed=Coalesce(Sum("party_size", filter=confirmed & held), 0),
+            attended=Coalesce(Sum("party_size", filter=confirmed & held & checked_in), 0),
+            walk_ins=Coalesce(
+                Sum("party_size", filter=Q(status=Signup.Status.WALK_IN) & held & checked_in), 0
             ),
         )
         .order_by()
@@ -191,13 +197,19 @@ def events_per_community_year() -> list[dict]:
     result = []
     for row in events:
         extra = by_key.get((row["year"], row["community__name"]), {})
+        held_confirmed = extra.get("held_confirmed", 0)
+        attended = extra.get("attended", 0)
         result.append(
             {
                 "year": row["year"],
                 "community": row["community__name"],
                 "events": row["events"],
+                "held": row["held"],
                 "confirmed": extra.get("confirmed", 0),
-                "attended": extra.get("attended", 0),
+                "held_confirmed": held_confirmed,
+                "attended": attended,
+                "walk_ins": extra.get("walk_ins", 0),
+                "percent": round(attended * 100 / held_confirmed) if held_confirmed else None,
             }
         )
     return result

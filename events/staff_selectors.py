@@ -100,10 +100,11 @@ class EventRow:
 
     @property
     def attendance_rate(self) -> float | None:
-        """Attended people (walk-ins included) ÷ confirmed people, once the event is over."""
+        """Confirmed people who came ÷ confirmed people, once the event is over. Walk-ins are
+        counted apart, so the rate never passes 100%."""
         if not self.event.is_past or not self.figures.confirmed:
             return None
-        return self.figures.attended / self.figures.confirmed
+        return self.attended_confirmed / self.figures.confirmed
 
     @property
     def attendance_percent(self) -> int | None:

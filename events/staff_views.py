@@ -295,10 +295,7 @@ def signup_member(request, event_id: int):
 
 def events_report(request):
     _require(staff_selectors.user_manages_signups(request.user))
-    rows = []
-    for row in selectors.events_per_community_year():
-        confirmed, attended = row["confirmed"], row["attended"]
-        rows.append({**row, "percent": round(attended * 100 / confirmed) if confirmed else None})
+    rows = selectors.events_per_community_year()
     return TemplateResponse(request, "events/admin/staff_report.html", {"rows": rows})
 
 

@@ -554,8 +554,8 @@ def test_overview_figures_for_upcoming_and_past_events(setup, client_for):
     assert row.figures.confirmed == 4
     assert row.figures.attended == 3  # 2 checked in + 1 walk-in
     assert row.no_shows == 2
-    assert row.attendance_percent == 75
-    assert "75%" in response.content.decode()
+    assert row.attendance_percent == 50  # 2 of 4 confirmed came; the walk-in counts apart
+    assert "50%" in response.content.decode()
 
 
 def test_overview_filters_by_year_community_and_type(world, client_for):  # noqa: F811
@@ -642,12 +642,16 @@ def test_report_per_community_and_year(world, client_for):  # noqa: F811
     assert {k: v for k, v in rows[(2024, "东港社区")].items() if k != "year"} == {
         "community": "东港社区",
         "events": 1,
+        "held": 1,
         "confirmed": 4,
+        "held_confirmed": 4,
         "attended": 2,
+        "walk_ins": 0,
         "percent": 50,
     }
-    assert (rows[(2024, None)]["confirmed"], rows[(2024, None)]["attended"]) == (1, 2)
-    assert rows[(2024, None)]["percent"] == 200  # walk-ins count as attended
+    street = rows[(2024, None)]
+    assert (street["confirmed"], street["attended"], street["walk_ins"]) == (1, 1, 1)
+    assert street["percent"] == 100  # walk-ins are counted apart, never above 100%
     assert rows[(2025, "东港社区")]["percent"] is None
     html = response.content.decode()
     assert "侨联/街道" in html and "50%" in html
