@@ -10,7 +10,7 @@ ADDR ?= 127.0.0.1:8000
 PYTEST_ARGS ?= -n 2
 
 .DEFAULT_GOAL := help
-.PHONY: help install messages makemessages migrate seed run worker test test-e2e lint format check-deploy bench bench-register lock clean
+.PHONY: help install messages makemessages migrate seed run worker test test-e2e lint format check-deploy bench bench-register bench-signups lock clean
 
 help:
 	@echo "make run      serve the portal with demo data at http://$(ADDR)/ (Ctrl-C stops it)"
@@ -68,6 +68,11 @@ bench: messages
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk; } || \
 		{ echo "bench needs wrk: apt-get install wrk"; exit 1; }
 	$(PY) bench/run.py $(BENCH_ARGS)
+	$(PY) bench/signups.py
+
+# 200 people sign up over HTTP at the same moment for 50 seats: exactly 50 confirmed, 150 waiting.
+bench-signups: messages
+	$(PY) bench/signups.py $(BENCH_ARGS)
 
 # The register at a million members (generates the files once into var/bench; ~30 min).
 bench-register: messages

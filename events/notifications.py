@@ -18,21 +18,26 @@ before the process dies, before the commit, is sent again by the retry.
 
 from __future__ import annotations
 
+import io
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from email.mime.image import MIMEImage
 from typing import TYPE_CHECKING
 
+import segno
 from django.conf import settings
-from django.core.mail import send_mail
-from django.db import transaction
+from django.core.mail import EmailMultiAlternatives
+from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.sms import SmsError, send_sms
 
 from .models import EventPage, Signup, SignupNotice
+from .qr import checkin_text
 from .selectors import waitlist_position
 
 if TYPE_CHECKING:
@@ -41,6 +46,15 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 Kind = SignupNotice.Kind
+
+# Notices that hand over a seat: they carry the check-in QR code (inline in the email) and point
+# to "my sign-ups", where the QR is always at hand.
+QR_KINDS = (Kind.CONFIRMED, Kind.PROMOTED)
+# In-site messages of these kinds link to "my sign-ups" (the QR) rather than the event page.
+MY_SIGNUPS_KINDS = (Kind.CONFIRMED, Kind.PROMOTED, Kind.REMINDER)
+# Key prefix of the "changed" notice sent when a cancelled event is called on again: the job only
+# has (signup, kind, key) to go by, so the key tells it to use the "goes ahead" wording.
+RESUMED_KEY_PREFIX = "resumed:"
 
 
 # -- wording ----------------------------------------------------------------------------------
@@ -58,24 +72,41 @@ def event_when_text(event: EventPage) -> str:
     }
 
 
+def absolute_url(path: str) -> str:
+    return settings.WAGTAILADMIN_BASE_URL.rstrip("/") + path
+
+
 def event_link(event: EventPage) -> tuple[str, str]:
     """The event page's path (for in-site links) and full address (for SMS and email)."""
     parts = event.get_url_parts()
     path = parts[2] if parts else "/"
-    return path, settings.WAGTAILADMIN_BASE_URL.rstrip("/") + path
+    return path, absolute_url(path)
+
+
+def signup_qr_png(code: str) -> bytes:
+    """The check-in QR as a PNG, holding exactly what ``qr.signup_qr_svg`` shows on the site.
+
+    PNG, not SVG: mail clients do not show SVG images. segno writes PNG on its own (no Pillow).
+    """
+    buffer = io.BytesIO()
+    segno.make_qr(checkin_text(code), error="m").save(buffer, kind="png", scale=6, border=2)
+    return buffer.getvalue()
 
 
 @dataclass
 class NoticeText:
     title: str  # in-site message title and email subject
-    short: str  # in-site message body; the SMS adds the link (and the provider the signature)
+    short: str  # in-site message body
+    sms: str  # the SMS: ``short`` and a link (the provider adds the signature)
     context: dict  # for the email templates
 
 
-def notice_text(*, signup: Signup, kind: str) -> NoticeText:
+def notice_text(*, signup: Signup, kind: str, key: str = "") -> NoticeText:
     """The words of one notice. Call inside ``translation.override``."""
     event = signup.event
     path, url = event_link(event)
+    my_signups_path = reverse("events:my_signups")
+    resumed = kind == Kind.CHANGED and key.startswith(RESUMED_KEY_PREFIX)
     position = waitlist_position(signup) if kind == Kind.WAITLISTED else None
     values = {
         "title": event.title,
@@ -101,16 +132,26 @@ def notice_text(*, signup: Signup, kind: str) -> NoticeText:
         Kind.CHANGED: _("“%(title)s”时间地点有变：现为 %(when)s，%(place)s。"),
         Kind.CANCELLED: _("很抱歉，原定 %(when)s 的“%(title)s”已取消。%(reason_text)s"),
     }[kind] % values
+    if resumed:
+        short = _("“%(title)s”不再取消，照常举办：%(when)s，%(place)s。") % values
+    if kind in QR_KINDS:
+        # Short on purpose: the code to read out, and where the QR is.
+        sms = short + _("二维码见“我的报名”：%(url)s") % {"url": absolute_url(my_signups_path)}
+    else:
+        sms = short + url
     context = {
         **values,
         "signup": signup,
         "event": event,
         "kind": kind,
+        "resumed": resumed,
         "path": path,
+        "message_path": my_signups_path if kind in MY_SIGNUPS_KINDS else path,
+        "my_signups_url": absolute_url(my_signups_path),
         "site_url": settings.WAGTAILADMIN_BASE_URL,
     }
     title = render_to_string(f"emails/events/{kind}.subject.txt", context).strip()
-    return NoticeText(title=title, short=short, context=context)
+    return NoticeText(title=title, short=short, sms=sms, context=context)
 
 
 # -- rules ------------------------------------------------------------------------------------
@@ -144,22 +185,39 @@ def signup_notice_wanted(*, signup: Signup, kind: str, now=None) -> bool:
 def _send_site(signup: Signup, text: NoticeText) -> None:
     from accounts.services import message_send
 
-    message_send(user=signup.user, title=text.title, body=text.short, url=text.context["path"])
+    message_send(
+        user=signup.user, title=text.title, body=text.short, url=text.context["message_path"]
+    )
+
+
+def _qr_image(code: str, content_id: str) -> MIMEImage:
+    image = MIMEImage(signup_qr_png(code), "png")
+    image.add_header("Content-ID", f"<{content_id}>")
+    image.add_header("Content-Disposition", "inline", filename=f"{content_id}.png")
+    return image
 
 
 def _send_email(signup: Signup, text: NoticeText) -> None:
     kind = text.context["kind"]
-    send_mail(
+    context = dict(text.context)
+    if kind in QR_KINDS:
+        context["qr_cid"] = f"qr-{signup.code}"
+    email = EmailMultiAlternatives(
         subject=text.title,
-        message=render_to_string(f"emails/events/{kind}.txt", text.context),
-        html_message=render_to_string(f"emails/events/{kind}.html", text.context),
-        from_email=None,
-        recipient_list=[signup.user.email],
+        body=render_to_string(f"emails/events/{kind}.txt", context),
+        to=[signup.user.email],
     )
+    email.attach_alternative(render_to_string(f"emails/events/{kind}.html", context), "text/html")
+    if kind in QR_KINDS:
+        # multipart/related around the text/html alternatives and the image, so that the html
+        # part's ``cid:`` reference resolves and clients show the image in place, not as a file.
+        email.mixed_subtype = "related"
+        email.attach(_qr_image(signup.code, context["qr_cid"]))
+    email.send()
 
 
 def _send_sms(signup: Signup, text: NoticeText) -> None:
-    send_sms(phone=signup.phone, text=f"{text.short}{text.context['url']}")
+    send_sms(phone=signup.phone, text=text.sms)
 
 
 SENDERS = {"site": _send_site, "email": _send_email, "sms": _send_sms}
@@ -182,7 +240,8 @@ def signup_notice_deliver(*, signup_id: int, kind: str, key: str = "") -> bool:
     """Send one notice on every channel that can reach the person, each at most once.
 
     Meant for the worker, outside any transaction: each channel commits on its own. Returns True
-    when something was sent now, False when there was nothing (left) to send. Raises the first
+    when something was sent now, False when there was nothing (left) to send, also when the
+    sign-up is gone (deleted while the job waited, or before it ran). Raises the first
     SmsError/OSError after trying every channel, with the failed channels left unmarked.
     """
     if kind not in Kind.values:
@@ -190,14 +249,20 @@ def signup_notice_deliver(*, signup_id: int, kind: str, key: str = "") -> bool:
     signup = Signup.objects.select_related("event", "user").filter(pk=signup_id).first()
     if signup is None or not signup_notice_wanted(signup=signup, kind=kind):
         return False
-    notice, _created = SignupNotice.objects.get_or_create(signup=signup, kind=kind, key=key)
+    try:
+        notice, _created = SignupNotice.objects.get_or_create(signup=signup, kind=kind, key=key)
+    except IntegrityError:
+        # Deleted between the read above and this insert: the foreign key refuses the row.
+        if not Signup.objects.filter(pk=signup_id).exists():
+            return False
+        raise
     channels = [
         channel for channel in signup_channels(signup) if not getattr(notice, f"{channel}_sent_at")
     ]
     if not channels:
         return False
     with translation.override(settings.LANGUAGE_CODE):
-        text = notice_text(signup=signup, kind=kind)
+        text = notice_text(signup=signup, kind=kind, key=key)
     sent = False
     failure: Exception | None = None
     for channel in channels:
@@ -214,7 +279,9 @@ def signup_notice_deliver(*, signup_id: int, kind: str, key: str = "") -> bool:
 def _channel_send(*, notice_id: int, channel: str, signup: Signup, text: NoticeText) -> bool:
     field = f"{channel}_sent_at"
     with transaction.atomic():
-        notice = SignupNotice.objects.select_for_update().get(pk=notice_id)
+        notice = SignupNotice.objects.select_for_update().filter(pk=notice_id).first()
+        if notice is None:
+            return False  # the sign-up was deleted meanwhile (its notices with it)
         if getattr(notice, field) is not None:
             return False  # another run got here first
         with translation.override(settings.LANGUAGE_CODE):
@@ -280,10 +347,17 @@ def event_previous_published(*, event: EventPage, revision_id: int) -> EventPage
     return revision.as_object() if revision is not None else None
 
 
-def _notify_active_signups(*, event: EventPage, kind: str, key: str) -> int:
+def _notify_active_signups(
+    *, event: EventPage, kind: str, key: str, exclude: tuple[int, ...] = ()
+) -> int:
     from .tasks import signup_notice_send
 
-    signup_ids = list(Signup.objects.active().filter(event=event).values_list("pk", flat=True))
+    signup_ids = list(
+        Signup.objects.active()
+        .filter(event=event)
+        .exclude(pk__in=exclude)
+        .values_list("pk", flat=True)
+    )
     for signup_id in signup_ids:
         signup_notice_send.delay_on_commit(signup_id, kind, key)
     return len(signup_ids)
@@ -301,10 +375,16 @@ def event_published_notify(*, event: EventPage, revision: Revision) -> None:
     """Tell people with a place what changed in this publication of ``event``.
 
     ``event`` carries the values just published. Compared with the previous publication:
-    cancelled → a "cancelled" notice to every active sign-up (key "cancel": sent once even if the
-    event is published again); start, end or place changed → a "changed" notice keyed by the
-    revision (a re-publication without changes sends nothing); more seats → the waiting list
-    moves up (``event_waitlist_promote`` sends "promoted"). Notices leave after commit.
+
+    - cancelled → a "cancelled" notice to every active sign-up, keyed by the revision: publishing
+      the cancelled event again sends nothing, but cancelling it again after calling it on does;
+    - no longer cancelled → the waiting list takes the seats freed meanwhile ("promoted"), and
+      everyone else with a place gets a "changed" notice saying that the event goes ahead;
+    - start, end or place changed → a "changed" notice keyed by the revision (a re-publication
+      without changes sends nothing);
+    - more seats → the waiting list moves up (``event_waitlist_promote`` sends "promoted").
+
+    Notices leave after commit.
     """
     from .services import event_waitlist_promote
 
@@ -316,8 +396,23 @@ def event_published_notify(*, event: EventPage, revision: Revision) -> None:
         return
     if event.cancelled:
         if not previous.cancelled:
-            count = _notify_active_signups(event=event, kind=Kind.CANCELLED, key="cancel")
+            count = _notify_active_signups(event=event, kind=Kind.CANCELLED, key=str(revision_id))
             logger.info("event %s cancelled: %d sign-ups told", event.pk, count)
+        return
+    if previous.cancelled:
+        # Seats given up while the event was off go to the waiting list now. Their "promoted"
+        # notice already says they can come; the others are told the event goes ahead (with
+        # its time and place, in case those changed too).
+        promoted = event_waitlist_promote(event_id=event.pk)
+        count = _notify_active_signups(
+            event=event,
+            kind=Kind.CHANGED,
+            key=f"{RESUMED_KEY_PREFIX}{revision_id}",
+            exclude=tuple(signup.pk for signup in promoted),
+        )
+        logger.info(
+            "event %s called on again: %d promoted, %d told", event.pk, len(promoted), count
+        )
         return
     if event.capacity > previous.capacity:
         event_waitlist_promote(event_id=event.pk)

@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
+from wagtail.admin.forms import WagtailAdminPageForm
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
 from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.fields import RichTextField
@@ -98,8 +99,30 @@ class EventIndexPage(RoutablePageMixin, Page):
         return feed_response(index=self, request=request)
 
 
+class EventPageForm(WagtailAdminPageForm):
+    """The editor's form. Capacity below the seats already confirmed is refused here, while the
+    editor can fix it; the model itself accepts it (a draft published later may find more
+    people confirmed than when it was written: nobody is then demoted, no one new confirmed)."""
+
+    def clean(self):
+        cleaned = super().clean()
+        capacity = cleaned.get("capacity")
+        if self.instance.pk and capacity is not None:
+            from .selectors import event_seats_confirmed
+
+            taken = event_seats_confirmed(event_id=self.instance.pk)
+            if capacity < taken:
+                self.add_error(
+                    "capacity",
+                    _("已有 %(taken)d 人确认参加，名额不能少于这个数。") % {"taken": taken},
+                )
+        return cleaned
+
+
 class EventPage(RoutablePageMixin, Page):
     """One event people can sign up for."""
+
+    base_form_class = EventPageForm
 
     kind = models.CharField(_("活动类型"), max_length=20, choices=EventKind.choices)
     starts_at = models.DateTimeField(_("开始时间"))
@@ -214,14 +237,6 @@ class EventPage(RoutablePageMixin, Page):
             errors["signup_closes_at"] = _("报名截止时间必须晚于报名开始时间。")
         if self.signup_closes_at and self.starts_at and self.signup_closes_at > self.ends_at:
             errors["signup_closes_at"] = _("报名截止时间不能晚于活动结束时间。")
-        if self.pk and self.capacity is not None:
-            from .selectors import event_seats_confirmed
-
-            taken = event_seats_confirmed(event_id=self.pk)
-            if self.capacity < taken:
-                errors["capacity"] = _("已有 %(taken)d 人确认参加，名额不能少于这个数。") % {
-                    "taken": taken
-                }
         if errors:
             raise ValidationError(errors)
 

@@ -5,11 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from wagtail.images import get_image_model
 
 from .models import EventPage, Signup
+
+Image = get_image_model()
+#: The cover image sizes the list and the event page show (prefetched with the events).
+CARD_RENDITION = "fill-640x320"
+PAGE_RENDITION = "fill-960x480"
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -28,7 +34,13 @@ def event_list(
 ) -> QuerySet[EventPage]:
     """Live events, upcoming (soonest first) or past (latest first)."""
     now = timezone.now()
-    events = EventPage.objects.live().select_related("community", "cover_image")
+    events = (
+        EventPage.objects.live()
+        .select_related("community")
+        .prefetch_related(
+            Prefetch("cover_image", Image.objects.prefetch_renditions(CARD_RENDITION))
+        )
+    )
     if parent is not None:
         events = events.child_of(parent)
     if when == "past":
@@ -130,10 +142,20 @@ def waitlist_position(signup: Signup) -> int | None:
     )
 
 
-def waitlist_positions(event_id: int) -> dict[int, int]:
-    """Positions of every waitlisted sign-up of an event, in one query."""
-    ids = Signup.objects.filter(event_id=event_id, status=Signup.Status.WAITLISTED).order_by("pk")
-    return {pk: position for position, pk in enumerate(ids.values_list("pk", flat=True), 1)}
+def waitlist_positions(*event_ids: int) -> dict[int, int]:
+    """Positions of every waitlisted sign-up of the events, in one query."""
+    rows = (
+        Signup.objects.filter(event_id__in=event_ids, status=Signup.Status.WAITLISTED)
+        .order_by("event_id", "pk")
+        .values_list("event_id", "pk")
+    )
+    positions: dict[int, int] = {}
+    current, position = None, 0
+    for event_id, pk in rows:
+        position = position + 1 if event_id == current else 1
+        current = event_id
+        positions[pk] = position
+    return positions
 
 
 def signups_of_user(*, user: User) -> QuerySet[Signup]:
@@ -162,9 +184,9 @@ def event_signups(*, event: EventPage, status: str | None = None) -> QuerySet[Si
 def events_per_community_year() -> list[dict]:
     """Events per organising community and year, with seats and attendance (two aggregates).
 
-    ``confirmed`` counts confirmed people of every event; the attendance figures count events
-    already over: ``held_confirmed`` people were confirmed for them, ``attended`` of those were
-    checked in, and ``walk_ins`` came without a sign-up.
+    ``confirmed`` counts confirmed people of every event. The attendance figures count events
+    already over and not cancelled: ``held_confirmed`` people were confirmed for them,
+    ``attended`` of those were checked in, and ``walk_ins`` came without a sign-up.
     """
     from django.db.models.functions import ExtractYear
 
@@ -173,11 +195,14 @@ def events_per_community_year() -> list[dict]:
         EventPage.objects.live()
         .annotate(year=ExtractYear("starts_at"))
         .values("year", "community__name")
-        .annotate(events=Count("id", distinct=True), held=Count("id", filter=Q(ends_at__lte=now)))
+        .annotate(
+            events=Count("id", distinct=True),
+            held=Count("id", filter=Q(ends_at__lte=now, cancelled=False)),
+        )
         .order_by("-year", "community__name")
     )
     confirmed = Q(status=Signup.Status.CONFIRMED)
-    held = Q(event__ends_at__lte=now)
+    held = Q(event__ends_at__lte=now, event__cancelled=False)
     checked_in = Q(checked_in_at__isnull=False)
     attendance = (
         Signup.objects.filter(event__live=True)

@@ -93,8 +93,8 @@ class EventRow:
 
     @property
     def no_shows(self) -> int | None:
-        """Confirmed people who did not come; None until the event is over."""
-        if not self.event.is_past:
+        """Confirmed people who did not come; None until the event is over (or if cancelled)."""
+        if not self.event.is_past or self.event.cancelled:
             return None
         return max(self.figures.confirmed - self.attended_confirmed, 0)
 
@@ -102,7 +102,7 @@ class EventRow:
     def attendance_rate(self) -> float | None:
         """Confirmed people who came ÷ confirmed people, once the event is over. Walk-ins are
         counted apart, so the rate never passes 100%."""
-        if not self.event.is_past or not self.figures.confirmed:
+        if not self.event.is_past or self.event.cancelled or not self.figures.confirmed:
             return None
         return self.attended_confirmed / self.figures.confirmed
 
@@ -131,7 +131,10 @@ def signup_scope_for(user: User) -> QuerySet[Signup]:
 def _tab_q(tab: str, *, now) -> Q:
     if tab == "no_show":
         return Q(
-            status=Signup.Status.CONFIRMED, checked_in_at__isnull=True, event__ends_at__lte=now
+            status=Signup.Status.CONFIRMED,
+            checked_in_at__isnull=True,
+            event__ends_at__lte=now,
+            event__cancelled=False,
         )
     return Q(status=tab)
 

@@ -49,8 +49,12 @@ def _require(allowed: bool) -> None:
         raise PermissionDenied
 
 
-def _event_or_404(event_id: int) -> EventPage:
-    return get_object_or_404(EventPage.objects.select_related("community"), pk=event_id)
+def _event_or_404(event_id: int, user=None) -> EventPage:
+    """Staff who manage sign-ups see drafts too; group leaders and cadres only live events."""
+    events = EventPage.objects.select_related("community")
+    if user is not None and not staff_selectors.user_manages_signups(user):
+        events = events.live()
+    return get_object_or_404(events, pk=event_id)
 
 
 def _checkin_url(user, event: EventPage) -> str | None:
@@ -117,7 +121,7 @@ def _checkin_url_available() -> bool:
 def event_signups(request, event_id: int):
     user = request.user
     _require(staff_selectors.user_sees_event_screens(user))
-    event = _event_or_404(event_id)
+    event = _event_or_404(event_id, user)
     tab = request.GET.get("tab", "confirmed")
     if tab not in staff_selectors.SIGNUP_TABS:
         tab = "confirmed"
@@ -167,7 +171,7 @@ def event_signups(request, event_id: int):
 def event_signups_export(request, event_id: int):
     user = request.user
     _require(staff_selectors.user_sees_event_screens(user))
-    event = _event_or_404(event_id)
+    event = _event_or_404(event_id, user)
     signups = list(staff_selectors.event_signups_export_for(event=event, user=user))
     content = signups_workbook(
         signups=signups,
@@ -230,7 +234,7 @@ def _member_in_scope_or_404(user, member_id: str):
 def signup_member(request, event_id: int):
     user = request.user
     _require(staff_selectors.user_signs_up_members(user))
-    event = _event_or_404(event_id)
+    event = _event_or_404(event_id, user)
     questions = list(event.questions.all())
     query = (request.POST.get("q") if request.method == "POST" else request.GET.get("q")) or ""
     candidates = staff_selectors.member_candidates(user=user, query=query, event=event)

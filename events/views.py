@@ -100,7 +100,7 @@ def event_cancel(request, event: EventPage):
         messages.error(request, refused.message)
     else:
         messages.success(request, _("已取消报名。"))
-    return redirect(request.POST.get("next") or event.url)
+    return redirect(event.url)
 
 
 @login_required
@@ -108,9 +108,9 @@ def my_signups(request):
     from .qr import signup_qr_svg
 
     signups = list(selectors.signups_of_user(user=request.user)[:100])
-    positions: dict[int, int] = {}
-    for event_id in {s.event_id for s in signups if s.status == Signup.Status.WAITLISTED}:
-        positions.update(selectors.waitlist_positions(event_id))
+    positions = selectors.waitlist_positions(
+        *{s.event_id for s in signups if s.status == Signup.Status.WAITLISTED}
+    )
     upcoming, past = [], []
     for signup in signups:
         signup.position = positions.get(signup.pk)

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import datetime
+import io
 import json
 import zoneinfo
 
 import pytest
+import segno
 from django.core import mail
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts import sms
 from accounts.models import Message
 from events.models import EventPage, Signup, SignupNotice
-from events.notifications import event_when_text, signup_notice_deliver
+from events.notifications import event_when_text, signup_notice_deliver, signup_qr_png
+from events.qr import signup_qr_svg
 from events.services import signup_cancel, signup_create
 from events.tasks import event_reminders_send, signup_notice_send
 from tests.conftest import wait_for
@@ -87,12 +91,14 @@ def test_confirmation_goes_by_site_message_sms_and_email(relative, sign_up):
     assert event_when_text(event) in text
     assert "侨联活动室" in text
     assert f"签到码 {signup.code}" in text
-    assert f"http://127.0.0.1:8000{event.url}" in text
+    # Where the QR is, instead of the event's address: one link keeps the SMS short.
+    assert "二维码见“我的报名”：http://127.0.0.1:8000/me/events/" in text
     assert text.startswith("【侨心】")
 
     [email] = _mail_to("wang@example.com")
     assert email.subject == "报名成功：重阳茶话会"
-    assert signup.code in email.body
+    assert f"签到码 {signup.code}" in email.body
+    assert "http://127.0.0.1:8000/me/events/" in email.body
     assert "王秀英，您好" in email.body
     html, mimetype = email.alternatives[0]
     assert mimetype == "text/html"
@@ -102,12 +108,95 @@ def test_confirmation_goes_by_site_message_sms_and_email(relative, sign_up):
     assert message.title == "报名成功：重阳茶话会"
     assert signup.code in message.body
     assert "http" not in message.body  # the in-site message links by its url
-    assert message.url == event.url
+    assert message.url == reverse("events:my_signups") == "/me/events/"  # where the QR is
     assert message.read_at is None
 
     notice = SignupNotice.objects.get(signup=signup)
     assert notice.kind == Kind.CONFIRMED
     assert notice.site_sent_at and notice.sms_sent_at and notice.email_sent_at
+
+
+def _inline_qr(email) -> tuple[str, str, bytes]:
+    """The html part, and the Content-ID and bytes of the one inline PNG of a sent email."""
+    root = email.message()
+    [html] = [p for p in root.walk() if p.get_content_type() == "text/html"]
+    [image] = [p for p in root.walk() if p.get_content_type() == "image/png"]
+    assert root.get_content_type() == "multipart/related"
+    assert image.get_content_disposition() == "inline"
+    return (
+        html.get_payload(decode=True).decode(),
+        image["Content-ID"],
+        image.get_payload(decode=True),
+    )
+
+
+def test_the_confirmation_email_shows_the_qr_code_inline(relative, sign_up):
+    relative.email = "wang@example.com"
+    relative.save()
+    signup = sign_up(event_create(), relative)
+
+    [email] = _mail_to("wang@example.com")
+    html, content_id, png = _inline_qr(email)
+    assert content_id == f"<qr-{signup.code}>"
+    assert f'src="cid:qr-{signup.code}"' in html
+    assert png.startswith(b"\x89PNG")
+    assert png == signup_qr_png(signup.code)
+    # Text-only clients get the code to read out.
+    assert f"签到码 {signup.code}" in email.body
+
+
+def test_the_emailed_qr_is_the_one_on_my_signups_page(relative):
+    """One symbol, two drawings: the email's PNG and the page's SVG hold the same ``QX:<code>``."""
+    signup = signup_create(event_id=event_create().pk, user=relative)
+    symbol = segno.make_qr(f"QX:{signup.code}", error="m")
+    png = io.BytesIO()
+    symbol.save(png, kind="png", scale=6, border=2)
+    assert signup_qr_png(signup.code) == png.getvalue()
+    modules = symbol.svg_inline(scale=5, border=2).split(' d="')[1].split('"')[0]
+    assert f' d="{modules}"' in signup_qr_svg(signup)
+
+
+def test_a_promotion_carries_the_qr_code_too(relative, outsider, sign_up):
+    outsider.email = "li@example.com"
+    outsider.save()
+    event = event_create(capacity=1, party_size_max=1)
+    first = sign_up(event, relative)
+    waiting = sign_up(event, outsider)
+    _clear_outboxes()
+
+    # Outside django_capture_on_commit_callbacks: the promotion's job is run by hand below.
+    signup_cancel(signup_id=first.pk, actor=relative)
+    assert signup_notice_deliver(signup_id=waiting.pk, kind=Kind.PROMOTED) is True
+
+    [email] = _mail_to("li@example.com")
+    assert email.subject.startswith("候补转正")
+    html, content_id, _png = _inline_qr(email)
+    assert content_id == f"<qr-{waiting.code}>"
+    assert f"cid:qr-{waiting.code}" in html
+    [text] = _sms_to(outsider.phone)
+    assert f"签到码 {waiting.code}" in text
+    assert "http://127.0.0.1:8000/me/events/" in text
+    assert Message.objects.get(user=outsider, title__startswith="候补转正").url == "/me/events/"
+
+
+def test_other_notices_carry_no_qr_and_link_where_they_should(relative, outsider, sign_up):
+    relative.email = "wang@example.com"
+    relative.save()
+    soon = timezone.now() + datetime.timedelta(hours=3)
+    event = event_create(capacity=1, party_size_max=1, starts_at=soon)
+    signup = sign_up(event, relative)
+    waiting = sign_up(event, outsider)
+    _clear_outboxes()
+
+    assert signup_notice_deliver(signup_id=signup.pk, kind=Kind.REMINDER) is True
+
+    [email] = _mail_to("wang@example.com")
+    assert not [p for p in email.message().walk() if p.get_content_maintype() == "image"]
+    reminder = Message.objects.get(user=relative, title__startswith="活动提醒")
+    assert reminder.url == "/me/events/"
+    # Being on the waiting list has no QR yet: that message links to the event.
+    assert Message.objects.get(user=outsider).url == event.url
+    assert waiting.status == Signup.Status.WAITLISTED
 
 
 def test_only_the_channels_that_reach_the_person_are_used(relative, sign_up):
@@ -230,6 +319,36 @@ def test_a_cancelled_signup_gets_no_stale_notice(relative):
     assert signup_notice_deliver(signup_id=signup.pk, kind=Kind.CONFIRMED) is False
     assert not sms.outbox
     assert not SignupNotice.objects.exists()
+
+
+def test_a_job_for_a_signup_that_is_gone_ends_quietly(relative, eager_jobs):
+    signup = signup_create(event_id=event_create().pk, user=relative)
+    signup_id = signup.pk
+    signup.delete()
+
+    assert signup_notice_deliver(signup_id=signup_id, kind=Kind.CONFIRMED) is False
+    assert signup_notice_send.apply(args=[signup_id, Kind.CONFIRMED, ""]).get() is False
+    assert signup_notice_deliver(signup_id=10**9, kind=Kind.REMINDER) is False
+    assert not sms.outbox
+    assert not Message.objects.exists()
+    assert not SignupNotice.objects.exists()
+
+
+def test_a_signup_deleted_while_its_notice_is_sent_ends_quietly(relative, monkeypatch):
+    """Deleted after the job read it (its notice row goes with it): no error, nothing sent."""
+    from events import notifications
+
+    signup = signup_create(event_id=event_create().pk, user=relative)
+    real_notice_text = notifications.notice_text
+
+    def deleted_meanwhile(**kwargs):
+        Signup.objects.filter(pk=signup.pk).delete()
+        return real_notice_text(**kwargs)
+
+    monkeypatch.setattr(notifications, "notice_text", deleted_meanwhile)
+    assert signup_notice_deliver(signup_id=signup.pk, kind=Kind.CONFIRMED) is False
+    assert not sms.outbox
+    assert not Message.objects.exists()
 
 
 # -- reminders ---------------------------------------------------------------------------------
@@ -373,7 +492,8 @@ def test_cancelling_the_event_tells_every_active_signup_once(
 
     cancelled = SignupNotice.objects.filter(kind=Kind.CANCELLED)
     assert sorted(cancelled.values_list("signup_id", flat=True)) == [confirmed.pk, waitlisted.pk]
-    assert set(cancelled.values_list("key", flat=True)) == {"cancel"}
+    revision_id = EventPage.objects.get(pk=event.pk).live_revision_id
+    assert set(cancelled.values_list("key", flat=True)) == {str(revision_id)}
     [text] = _sms_to(relative.phone)
     assert "已取消" in text
     assert "场地维修" in text
@@ -447,3 +567,68 @@ def test_confirmation_sent_once_by_a_real_worker(celery_worker, relative, outsid
     assert len(_worker_sms(celery_worker, relative.phone)) == 1
     assert SignupNotice.objects.get(signup=signup).sms_sent_at is not None
     assert SignupNotice.objects.get(signup=sentinel).sms_sent_at is not None
+
+
+def test_calling_an_event_on_again_fills_freed_seats_and_says_it_goes_ahead(
+    relative, outsider, volunteer, sign_up, publish
+):
+    outsider.email = "li@example.com"
+    outsider.save()
+    volunteer.email = "zhao@example.com"
+    volunteer.save()
+    event = event_create(capacity=2, party_size_max=1)
+    leaving = sign_up(event, relative)
+    staying = sign_up(event, volunteer)
+    waiting = sign_up(event, outsider)
+    assert waiting.status == Signup.Status.WAITLISTED
+    event = publish(event, cancelled=True, cancel_reason="暴雨预警")
+    # While the event is off, someone gives up a seat: nobody moves up yet.
+    signup_cancel(signup_id=leaving.pk, actor=relative)
+    waiting.refresh_from_db()
+    assert waiting.status == Signup.Status.WAITLISTED
+    _clear_outboxes()
+
+    event = publish(event, cancelled=False, cancel_reason="")
+
+    waiting.refresh_from_db()
+    assert waiting.status == Signup.Status.CONFIRMED
+    [text] = _sms_to(outsider.phone)
+    assert "候补转正" in text  # the promotion says it all: no second message
+    [email] = _mail_to("li@example.com")
+    assert email.subject.startswith("候补转正")
+
+    [text] = _sms_to(volunteer.phone)
+    assert "不再取消，照常举办" in text
+    assert event_when_text(event) in text
+    [email] = _mail_to("zhao@example.com")
+    assert email.subject == f"活动照常举办：{event.title}"
+    assert "将照常举办" in email.body
+    assert "时间或地点有变更" not in email.body
+    resumed = SignupNotice.objects.get(kind=Kind.CHANGED)
+    assert resumed.signup_id == staying.pk
+    assert resumed.key == f"resumed:{event.live_revision_id}"
+    assert not _sms_to(relative.phone)  # cancelled their own sign-up: not told
+
+
+def test_cancelling_again_after_calling_it_on_is_told_again(relative, sign_up, publish):
+    event = event_create()
+    sign_up(event, relative)
+    event = publish(event, cancelled=True, cancel_reason="暴雨预警")
+    event = publish(event, cancelled=False, cancel_reason="")
+    _clear_outboxes()
+
+    event = publish(event, cancelled=True, cancel_reason="场地停电")
+
+    [text] = _sms_to(relative.phone)
+    assert "已取消" in text
+    assert "场地停电" in text
+    assert SignupNotice.objects.filter(kind=Kind.CANCELLED).count() == 2
+    assert SignupNotice.objects.filter(kind=Kind.CHANGED).count() == 1  # the "goes ahead"
+
+
+def test_a_goes_ahead_notice_is_not_sent_once_cancelled_again(relative):
+    signup = signup_create(event_id=event_create().pk, user=relative)
+    EventPage.objects.filter(pk=signup.event_id).update(cancelled=True)
+    key = "resumed:1"
+    assert signup_notice_deliver(signup_id=signup.pk, kind=Kind.CHANGED, key=key) is False
+    assert not sms.outbox

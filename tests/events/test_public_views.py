@@ -153,15 +153,27 @@ def test_list_shows_upcoming_and_past_with_filters(client):
 
 
 def _queries(client, url) -> int:
+    client.get(url)  # warm up: image renditions are made on first view, caches filled
     with CaptureQueriesContext(connection) as queries:
         assert client.get(url).status_code == 200
     return len(queries)
 
 
+def _cover():
+    from wagtail.images import get_image_model
+    from wagtail.images.tests.utils import get_test_image_file
+
+    return get_image_model().objects.create(title="封面", file=get_test_image_file())
+
+
 def _events_with_signups(n: int, relative) -> list:
+    from tests.factories.households import CommunityFactory
+
     events = []
     for _ in range(n):
-        event = event_create(capacity=3, party_size_max=1)
+        event = event_create(
+            capacity=3, party_size_max=1, cover_image=_cover(), community=CommunityFactory()
+        )
         for _ in range(4):
             signup_create(event_id=event.pk, user=UserFactory())
         signup_create(event_id=event.pk, user=relative)
@@ -207,3 +219,20 @@ def test_calendar_routes_serve_ics_files(client):
     assert feed.status_code == 200 and "中秋联欢晚会" in feed.content.decode()
     page = client.get(event.url).content.decode()
     assert f'href="{event.url}calendar/"' in page
+
+
+def test_my_signups_runs_a_fixed_number_of_queries(client, relative):
+    client.force_login(relative)
+
+    def waitlisted_on_new_events(n):
+        for _ in range(n):
+            event = event_create(capacity=1, party_size_max=1)
+            signup_create(event_id=event.pk, user=UserFactory())
+            signup_create(event_id=event.pk, user=relative)
+            confirmed = event_create(capacity=5, party_size_max=1)
+            signup_create(event_id=confirmed.pk, user=relative)
+
+    waitlisted_on_new_events(2)
+    few = _queries(client, "/me/events/")
+    waitlisted_on_new_events(6)
+    assert _queries(client, "/me/events/") == few

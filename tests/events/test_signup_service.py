@@ -246,12 +246,47 @@ def test_cancelling_twice_is_refused():
         signup_cancel(signup_id=signup.pk, actor=user)
 
 
-def test_capacity_cannot_go_below_confirmed_seats():
-    from django.core.exceptions import ValidationError
-
+def test_the_editor_cannot_set_capacity_below_confirmed_seats():
     event = event_create(capacity=5, party_size_max=3)
     signup_create(event_id=event.pk, user=UserFactory(), party_size=3)
-    event.capacity = 2
-    with pytest.raises(ValidationError) as error:
-        event.full_clean()
-    assert "已有 3 人确认参加" in str(error.value)
+    form_class = event.get_edit_handler().get_form_class()
+    data = _page_form_data(event, capacity="2")
+    form = form_class(data, instance=event, parent_page=event.get_parent())
+    assert not form.is_valid()
+    assert "已有 3 人确认参加" in str(form.errors["capacity"])
+    form = form_class(
+        _page_form_data(event, capacity="3"), instance=event, parent_page=event.get_parent()
+    )
+    assert form.is_valid(), form.errors
+
+
+def test_a_stale_draft_with_less_capacity_still_publishes_and_demotes_nobody():
+    event = event_create(capacity=10, party_size_max=1)
+    event.capacity = 6
+    draft = event.save_revision()  # written while 5 were confirmed
+    signups = [signup_create(event_id=event.pk, user=UserFactory()) for _ in range(8)]
+    draft.publish()
+    event.refresh_from_db()
+    assert event.capacity == 6
+    assert Signup.objects.filter(pk__in=[s.pk for s in signups], status="confirmed").count() == 8
+    assert signup_create(event_id=event.pk, user=UserFactory()).status == "waitlisted"
+
+
+def _page_form_data(event, **overrides):
+    from wagtail.test.utils.form_data import inline_formset, nested_form_data
+
+    local = timezone.localtime
+    data = {
+        "title": event.title,
+        "slug": event.slug,
+        "kind": event.kind,
+        "starts_at": local(event.starts_at).strftime("%Y-%m-%d %H:%M"),
+        "ends_at": local(event.ends_at).strftime("%Y-%m-%d %H:%M"),
+        "place": event.place,
+        "capacity": str(event.capacity),
+        "party_size_max": str(event.party_size_max),
+        "audience": event.audience,
+        "questions": inline_formset([]),
+    }
+    data.update(overrides)
+    return nested_form_data(data)
