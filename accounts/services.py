@@ -78,6 +78,7 @@ def roles_sync() -> dict[str, Group]:
             group.permissions.add(permission)
 
     staff = groups[Role.STAFF.value]
+    _staff_moderate_pages(staff)
     root = Page.get_first_root_node()
     collection = Collection.get_first_root_node()
     if root is None or collection is None:  # an empty database (e.g. a flushed test database)
@@ -97,6 +98,16 @@ def roles_sync() -> dict[str, Group]:
                 group=staff, collection=collection, permission=permission
             )
     return groups
+
+
+def _staff_moderate_pages(staff: Group) -> None:
+    """Staff approve pages in Wagtail's moderation workflow ("Moderators approval", which the
+    first migrate puts on the whole page tree): one staff member writes an event or a news item
+    and submits it, another approves and it is published."""
+    from wagtail.models import GroupApprovalTask
+
+    for task in GroupApprovalTask.objects.filter(groups__name="Moderators"):
+        task.groups.add(staff)
 
 
 @transaction.atomic
