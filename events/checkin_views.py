@@ -13,7 +13,6 @@ from urllib.parse import urlencode
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import F, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -55,28 +54,6 @@ def _hhmm(moment) -> str:
     return timezone.localtime(moment).strftime("%H:%M")
 
 
-def checkin_search(*, event: EventPage, q: str) -> QuerySet[Signup]:
-    """Sign-ups of ``event`` a door volunteer may be looking for.
-
-    Without ``q``: the confirmed sign-ups, those not yet in first. With ``q``: matches on the name,
-    the end of the phone number (people give the last 4 digits) or the code, in any state but
-    walk-in, so that someone on the waiting list is found and told so rather than not found.
-    """
-    signups = Signup.objects.filter(event=event).exclude(status=Signup.Status.WALK_IN)
-    q = q.strip()
-    if not q:
-        signups = signups.filter(status=Signup.Status.CONFIRMED)
-    else:
-        condition = Q(name__icontains=q)
-        if q.isdigit() and len(q) >= 3:
-            condition |= Q(phone__endswith=q)
-        code = parse_checkin_text(q)
-        if code:
-            condition |= Q(code=code)
-        signups = signups.filter(condition)
-    return signups.order_by(F("checked_in_at").asc(nulls_first=True), "name", "pk")
-
-
 class WalkInForm(forms.Form):
     """Name and party size are checked by ``walk_in_record`` (one set of rules and messages);
     the form checks the phone number and gives the typed values back on an error."""
@@ -112,7 +89,7 @@ def _render_event(
 ) -> TemplateResponse:
     q = request.GET.get("q", "").strip()[:60]
     figures = selectors.event_figures([event.pk])[event.pk]
-    signups = list(checkin_search(event=event, q=q)[: LIST_LIMIT + 1])
+    signups = list(selectors.checkin_search(event=event, q=q)[: LIST_LIMIT + 1])
     walk_ins = list(
         Signup.objects.filter(event=event, status=Signup.Status.WALK_IN).order_by("-pk")[:10]
     )

@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from wagtail.images import get_image_model
 
 from .models import EventPage, Signup
+from .qr import parse_checkin_text
 
 Image = get_image_model()
 #: The cover image sizes the list and the event page show (prefetched with the events).
@@ -238,3 +239,25 @@ def events_per_community_year() -> list[dict]:
             }
         )
     return result
+
+
+def checkin_search(*, event: EventPage, q: str) -> QuerySet[Signup]:
+    """Sign-ups of ``event`` a door volunteer may be looking for.
+
+    Without ``q``: the confirmed sign-ups, those not yet in first. With ``q``: matches on the name,
+    the end of the phone number (people give the last 4 digits) or the code, in any state but
+    walk-in, so that someone on the waiting list is found and told so rather than not found.
+    """
+    signups = Signup.objects.filter(event=event).exclude(status=Signup.Status.WALK_IN)
+    q = q.strip()
+    if not q:
+        signups = signups.filter(status=Signup.Status.CONFIRMED)
+    else:
+        condition = Q(name__icontains=q)
+        if q.isdigit() and len(q) >= 3:
+            condition |= Q(phone__endswith=q)
+        code = parse_checkin_text(q)
+        if code:
+            condition |= Q(code=code)
+        signups = signups.filter(condition)
+    return signups.order_by(F("checked_in_at").asc(nulls_first=True), "name", "pk")
