@@ -347,8 +347,9 @@ def main() -> None:
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
             "platform": platform.platform(),
-            "note": "clients, gunicorn, PostgreSQL and Redis on one machine, which was shared "
-            "with other work during the run; the figures are a floor, the counts are the point",
+            "note": "the 200 clients, gunicorn, PostgreSQL and Redis share these cores; all "
+            "requests arrive at once, so latency is mostly queueing behind 5 workers and one "
+            "event's row lock",
         },
         "server": {
             "gunicorn_workers": args.workers,
