@@ -11,6 +11,7 @@ import re
 from typing import TYPE_CHECKING
 
 import segno
+from django.utils.translation import gettext as _
 
 if TYPE_CHECKING:
     from .models import Signup
@@ -35,7 +36,7 @@ def signup_qr_svg(signup: Signup) -> str:
         border=2,
         dark="#000",
         svgclass="signup-qr",
-        title=f"签到码 {signup.code}",
+        title=_("签到码 %(code)s") % {"code": signup.code},
     )
 
 
