@@ -354,7 +354,9 @@ def test_a_signup_deleted_while_its_notice_is_sent_ends_quietly(relative, monkey
 # -- reminders ---------------------------------------------------------------------------------
 
 
-def test_the_reminder_beat_reminds_each_confirmed_signup_once(relative, outsider, volunteer):
+def test_the_reminder_beat_reminds_each_confirmed_signup_once(
+    relative, outsider, volunteer, eager_jobs
+):
     soon = event_create(
         title="书法讲座", starts_at=timezone.now() + datetime.timedelta(hours=3), capacity=1,
         party_size_max=1,
