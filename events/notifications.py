@@ -295,10 +295,15 @@ def _channel_send(*, notice_id: int, channel: str, signup: Signup, text: NoticeT
 # -- reminders ---------------------------------------------------------------------------------
 
 
+#: Someone confirmed this close to the start has just been told everything: no reminder.
+REMINDER_NOT_WITHIN = timedelta(hours=12)
+
+
 def reminder_due_signup_ids(*, now=None, within=None) -> list[int]:
     """Confirmed sign-ups of live, not cancelled events starting within ``within`` (24 h) that
-    have no reminder notice yet. One query."""
-    from django.db.models import Exists, OuterRef
+    have no reminder notice yet and were confirmed at least 12 hours before the start. One
+    query."""
+    from django.db.models import Exists, F, OuterRef
 
     now = now or timezone.now()
     within = within or timedelta(hours=24)
@@ -310,6 +315,7 @@ def reminder_due_signup_ids(*, now=None, within=None) -> list[int]:
             event__cancelled=False,
             event__starts_at__gt=now,
             event__starts_at__lte=now + within,
+            confirmed_at__lte=F("event__starts_at") - REMINDER_NOT_WITHIN,
         )
         .filter(~Exists(reminded))
         .order_by("pk")

@@ -23,3 +23,15 @@ class HomePage(Page):
 
     def __str__(self) -> str:
         return self.title
+
+    UPCOMING_EVENTS = 3
+
+    def get_context(self, request, *args, **kwargs):
+        from events.models import EventIndexPage
+        from events.selectors import event_cards, event_list
+
+        context = super().get_context(request, *args, **kwargs)
+        events = list(event_list()[: self.UPCOMING_EVENTS])
+        context["upcoming_events"] = event_cards(events, user=request.user)
+        context["events_index"] = EventIndexPage.objects.live().first() if events else None
+        return context

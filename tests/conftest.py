@@ -22,6 +22,18 @@ def _clean_outboxes(settings):
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    # The locale middleware activates the request's language on the test's thread, and nothing
+    # resets it after the response: a test that asked for zh-hant would leave it for the next.
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     # Rate limits live in the cache; each test starts with none used.
     from django.core.cache import cache

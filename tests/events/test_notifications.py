@@ -16,7 +16,12 @@ from django.utils import timezone
 from accounts import sms
 from accounts.models import Message
 from events.models import EventPage, Signup, SignupNotice
-from events.notifications import event_when_text, signup_notice_deliver, signup_qr_png
+from events.notifications import (
+    event_when_text,
+    reminder_due_signup_ids,
+    signup_notice_deliver,
+    signup_qr_png,
+)
 from events.qr import signup_qr_svg
 from events.services import signup_cancel, signup_create
 from events.tasks import event_reminders_send, signup_notice_send
@@ -354,6 +359,26 @@ def test_a_signup_deleted_while_its_notice_is_sent_ends_quietly(relative, monkey
 # -- reminders ---------------------------------------------------------------------------------
 
 
+def _confirmed_days_ago() -> None:
+    """As if everyone had signed up a week ago, before the reminder window opened."""
+    Signup.objects.exclude(confirmed_at=None).update(
+        confirmed_at=timezone.now() - datetime.timedelta(days=7)
+    )
+
+
+def test_no_reminder_for_someone_confirmed_within_12_hours_of_the_start(relative, outsider):
+    event = event_create(starts_at=timezone.now() + datetime.timedelta(hours=20))
+    early = signup_create(event_id=event.pk, user=relative)
+    late = signup_create(event_id=event.pk, user=outsider)
+    Signup.objects.filter(pk=early.pk).update(
+        confirmed_at=event.starts_at - datetime.timedelta(hours=13)
+    )
+    Signup.objects.filter(pk=late.pk).update(
+        confirmed_at=event.starts_at - datetime.timedelta(hours=11)
+    )
+    assert reminder_due_signup_ids() == [early.pk]
+
+
 def test_the_reminder_beat_reminds_each_confirmed_signup_once(
     relative, outsider, volunteer, eager_jobs
 ):
@@ -366,6 +391,7 @@ def test_the_reminder_beat_reminds_each_confirmed_signup_once(
     waitlisted = signup_create(event_id=soon.pk, user=outsider)
     signup_create(event_id=later.pk, user=volunteer)
     assert waitlisted.status == Signup.Status.WAITLISTED
+    _confirmed_days_ago()
 
     event_reminders_send.apply()
     event_reminders_send.apply()
@@ -385,6 +411,7 @@ def test_the_reminder_beat_finds_the_signups_in_a_few_queries(
     event = event_create(starts_at=timezone.now() + datetime.timedelta(hours=5))
     for user in (relative, outsider, volunteer, UserFactory()):
         signup_create(event_id=event.pk, user=user)
+    _confirmed_days_ago()
     queued = []
     monkeypatch.setattr(signup_notice_send, "delay", lambda *args: queued.append(args))
 
@@ -400,6 +427,7 @@ def test_no_reminder_for_a_cancelled_or_started_event(relative, outsider, eager_
     started = event_create(starts_at=timezone.now() + datetime.timedelta(hours=2))
     to_cancel = signup_create(event_id=cancelled.pk, user=relative)
     too_late = signup_create(event_id=started.pk, user=outsider)
+    _confirmed_days_ago()
     EventPage.objects.filter(pk=cancelled.pk).update(cancelled=True)
     EventPage.objects.filter(pk=started.pk).update(
         starts_at=timezone.now() - datetime.timedelta(minutes=5)

@@ -236,3 +236,14 @@ def test_my_signups_runs_a_fixed_number_of_queries(client, relative):
     few = _queries(client, "/me/events/")
     waitlisted_on_new_events(6)
     assert _queries(client, "/me/events/") == few
+
+
+def test_home_page_shows_the_next_three_events(client):
+    for n, days in enumerate((9, 2, 5, 30)):
+        event_create(title=f"活动{n}", starts_at=timezone.now() + datetime.timedelta(days=days))
+    event_create(title="草稿", publish=False, starts_at=timezone.now() + datetime.timedelta(days=1))
+    text = client.get("/").content.decode()
+    assert "近期活动" in text
+    shown = [title for title in ("活动1", "活动2", "活动0", "活动3", "草稿") if title in text]
+    assert shown == ["活动1", "活动2", "活动0"]
+    assert text.index("活动1") < text.index("活动2") < text.index("活动0")
