@@ -107,6 +107,9 @@ def _calendar(*, name: str, uid: str, events: list[EventPage], request: HttpRequ
         uid=uid,
         refresh_interval=datetime.timedelta(hours=1),
     )
+    # Calendar.new() writes the name unescaped: as TEXT values, "," ";" and "\\" need escaping.
+    calendar["NAME"] = icalendar.vText(name)
+    calendar["X-WR-CALNAME"] = icalendar.vText(name)
     calendar.add("X-WR-TIMEZONE", TZID)
     calendar.add("X-PUBLISHED-TTL", "PT1H")  # the older name of REFRESH-INTERVAL (Outlook)
     stamp = timezone.now().astimezone(datetime.UTC).replace(microsecond=0)

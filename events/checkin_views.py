@@ -224,6 +224,10 @@ def checkin_undo(request: HttpRequest, event_id: int, signup_id: int) -> HttpRes
     signup = get_object_or_404(Signup, pk=signup_id, event=event)
     if signup.checked_in_at is None:
         messages.warning(request, _("%(name)s 还没有签到，无需撤销。") % {"name": signup.name})
+    elif signup.status != Signup.Status.CONFIRMED:
+        messages.warning(
+            request, _("%(name)s 是现场登记的，不能撤销签到。") % {"name": signup.name}
+        )
     else:
         services.signup_check_in_undo(signup=signup, actor=request.user)
         messages.success(request, _("已撤销 %(name)s 的签到。") % {"name": signup.name})

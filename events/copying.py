@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 def datetime_next_year(value: datetime) -> datetime:
     """The same wall-clock time one year later in the site's zone; 29 February → 28 February."""
-    local = timezone.localtime(value)
+    local = timezone.localtime(value, timezone.get_default_timezone())
     try:
         return local.replace(year=local.year + 1)
     except ValueError:
@@ -52,7 +52,7 @@ def event_copy_to_next_year(*, event: EventPage, actor: User) -> EventPage:
     """
     event = EventPage.objects.get(pk=event.pk)
     parent = event.get_parent()
-    old_year = timezone.localtime(event.starts_at).year
+    old_year = timezone.localtime(event.starts_at, timezone.get_default_timezone()).year
     new_year = old_year + 1
 
     attrs: dict = {

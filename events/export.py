@@ -13,6 +13,7 @@ from io import BytesIO
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from .models import EventQuestion, Signup
 
@@ -20,9 +21,12 @@ XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml
 
 
 def _cell(value):
-    """Text a spreadsheet will not run as a formula (a name typed as ``=HYPERLINK(…)``)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
+    """Text a spreadsheet accepts and will not run as a formula (a name typed as
+    ``=HYPERLINK(…)``); control characters that .xlsx cannot hold are dropped."""
+    if isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+        if value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+            return "'" + value
     return value
 
 

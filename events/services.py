@@ -10,6 +10,7 @@ raise ``SignupRefused`` with a message for the person and never write.
 from __future__ import annotations
 
 import logging
+import unicodedata
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -25,6 +26,15 @@ if TYPE_CHECKING:
     from households.models import Member
 
 logger = logging.getLogger(__name__)
+
+
+def text_clean(value, *, keep_newlines: bool = True) -> str:
+    """Typed or pasted text without control characters (Word's soft line break, NUL, …) and
+    without spaces around it."""
+    text = str(value or "")
+    return "".join(
+        ch for ch in text if unicodedata.category(ch) != "Cc" or (keep_newlines and ch == "\n")
+    ).strip()
 
 
 class SignupRefused(Exception):
@@ -112,7 +122,7 @@ def signup_clean_answers(*, event: EventPage, answers: dict) -> dict:
     """Answers keyed by question id (as text), checked against the event's questions."""
     cleaned: dict[str, str] = {}
     for question in event.questions.all():
-        value = str(answers.get(str(question.pk), "") or "").strip()
+        value = text_clean(answers.get(str(question.pk), ""))
         if question.kind == EventQuestion.Kind.YES_NO and value not in ("", "是", "否"):
             raise SignupRefused(
                 _("“%(q)s”请回答“是”或“否”。") % {"q": question.label}, field=f"q{question.pk}"
@@ -310,7 +320,7 @@ def walk_in_record(
     actor: User,
 ) -> Signup:
     """Record someone who came without a sign-up. Walk-ins count for attendance, not seats."""
-    name = (name or (member.name if member else "")).strip()
+    name = text_clean(name or (member.name if member else ""), keep_newlines=False)
     if not name:
         raise SignupRefused(_("请填写现场登记人的姓名。"), field="name")
     try:

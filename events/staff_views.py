@@ -199,9 +199,8 @@ def signup_cancel(request, event_id: int, signup_id: int):
     user = request.user
     manages = staff_selectors.user_manages_signups(user)
     _require(manages or staff_selectors.user_signs_up_members(user))
-    signup = get_object_or_404(
-        staff_selectors.signup_scope_for(user), pk=signup_id, event_id=event_id
-    )
+    event = _event_or_404(event_id, user)  # drafts only for those who manage sign-ups
+    signup = get_object_or_404(staff_selectors.signup_scope_for(user), pk=signup_id, event=event)
     try:
         services.signup_cancel(signup_id=signup.pk, actor=user, staff=manages)
     except services.SignupRefused as refused:

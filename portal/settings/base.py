@@ -292,6 +292,9 @@ WAGTAIL_SITE_NAME = "侨心"
 WAGTAILADMIN_BASE_URL = env.string("SITE_URL", "http://127.0.0.1:8000")
 WAGTAILADMIN_LOGIN_URL = "account_login"
 WAGTAIL_I18N_ENABLED = False
+# The admin shows times in the site's zone for everyone: events, check-in times and yearly
+# figures are local affairs, and a per-user zone would shift them (and the copy of an event).
+WAGTAIL_USER_TIME_ZONES = [TIME_ZONE]
 WAGTAILADMIN_PERMITTED_LANGUAGES = LANGUAGES
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "key", "odt", "pdf", "pptx", "rtf", "txt", "xlsx", "zip"]

@@ -734,7 +734,7 @@ def test_copy_button_posts_and_opens_the_new_draft_in_the_editor(annual, client_
     client = client_for("staff")
     overview = client.get(reverse("events_staff_index") + "?when=past").content.decode()
     copy_url = reverse("events_staff_copy", args=[annual.pk])
-    assert f'action="{copy_url}"' in overview  # a POST form on the overview row
+    assert f'href="{copy_url}"' in overview  # the overview row links to the confirmation page
 
     response = client.post(copy_url)
     copy = EventPage.objects.exclude(pk=annual.pk).get()
