@@ -44,45 +44,21 @@ ORDER = 40
 PAST_DAYS = 300  # "about ten months ago"
 AHEAD_DAYS = 90  # "three months ahead"
 
-# Lunar-calendar festivals in the Gregorian calendar (there is no lunar library in the project).
-MID_AUTUMN = {
-    2024: (9, 17),
-    2025: (10, 6),
-    2026: (9, 25),
-    2027: (9, 15),
-    2028: (10, 3),
-    2029: (9, 22),
-    2030: (9, 12),
-    2031: (10, 1),
-    2032: (9, 19),
-}
-DOUBLE_NINTH = {
-    2024: (10, 11),
-    2025: (10, 29),
-    2026: (10, 18),
-    2027: (10, 8),
-    2028: (10, 26),
-    2029: (10, 16),
-    2030: (10, 5),
-    2031: (10, 24),
-    2032: (10, 12),
-}
-DRAGON_BOAT = {
-    2024: (6, 10),
-    2025: (5, 31),
-    2026: (6, 19),
-    2027: (6, 9),
-    2028: (5, 28),
-    2029: (6, 16),
-    2030: (6, 5),
-    2031: (6, 24),
-    2032: (6, 12),
-}
+# Festivals by the lunar calendar (month, day), turned into dates with tyme4py.
 FESTIVALS = {
-    "mid_autumn": (MID_AUTUMN, (9, 20)),
-    "double_ninth": (DOUBLE_NINTH, (10, 20)),
-    "dragon_boat": (DRAGON_BOAT, (6, 10)),
+    "dragon_boat": (5, 5),  # 端午
+    "mid_autumn": (8, 15),  # 中秋
+    "double_ninth": (9, 9),  # 重阳
 }
+
+
+def lunar_date(year: int, month: int, day: int) -> date:
+    """The Gregorian date of a lunar-calendar day in lunar year ``year``."""
+    from tyme4py.lunar import LunarDay
+
+    solar = LunarDay.from_ymd(year, month, day).get_solar_day()
+    return date(solar.get_year(), solar.get_month(), solar.get_day())
+
 
 DIET = [
     "",
@@ -516,10 +492,8 @@ def event_day(spec: DemoEvent, today: date) -> date:
         return today + timedelta(days=spec.days)
     if spec.festival is not None:
         name, shift = spec.festival
-        table, fallback = FESTIVALS[name]
-        return _in_window(
-            today, lambda year: date(year, *table.get(year, fallback)) + timedelta(days=shift)
-        )
+        month, day = FESTIVALS[name]
+        return _in_window(today, lambda year: lunar_date(year, month, day) + timedelta(days=shift))
     return _nearest_saturday(_in_window(today, lambda year: date(year, *spec.on)))
 
 
