@@ -34,12 +34,6 @@ class SignupQuerySet(models.QuerySet):
     def active(self):
         return self.filter(status__in=Signup.ACTIVE)
 
-    def confirmed(self):
-        return self.filter(status=Signup.Status.CONFIRMED)
-
-    def waitlisted(self):
-        return self.filter(status=Signup.Status.WAITLISTED)
-
 
 class Signup(models.Model):
     """One person's place at an event (with the household members they bring).

@@ -36,6 +36,7 @@ from django.utils.translation import gettext as _
 
 from accounts.sms import SmsError, send_sms
 
+from .dates import when_text
 from .models import EventPage, Signup, SignupNotice
 from .qr import checkin_text
 from .selectors import waitlist_position
@@ -62,14 +63,7 @@ RESUMED_KEY_PREFIX = "resumed:"
 
 def event_when_text(event: EventPage) -> str:
     """The start as people say it: "11月28日（周六）14:30" (local time)."""
-    weekdays = [_("周一"), _("周二"), _("周三"), _("周四"), _("周五"), _("周六"), _("周日")]
-    start = timezone.localtime(event.starts_at)
-    return _("%(month)d月%(day)d日（%(weekday)s）%(time)s") % {
-        "month": start.month,
-        "day": start.day,
-        "weekday": weekdays[start.weekday()],
-        "time": start.strftime("%H:%M"),
-    }
+    return when_text(event.starts_at)
 
 
 def absolute_url(path: str) -> str:

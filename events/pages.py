@@ -12,7 +12,6 @@ from datetime import timedelta
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import models
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
@@ -336,13 +335,3 @@ class EventQuestion(Orderable):
     def clean(self):
         if self.kind == self.Kind.CHOICE and len(self.choice_list()) < 2:
             raise ValidationError({"choices": _("单选题至少要有两个选项。")})
-
-
-def event_audience_q(*, community_id: int | None) -> Q:
-    """Events whose audience admits someone of ``community_id`` (None: no register record)."""
-    q = Q(audience=Audience.EVERYONE)
-    if community_id is not None:
-        q |= Q(audience=Audience.RELATIVES) | Q(
-            audience=Audience.COMMUNITIES, audience_communities__id=community_id
-        )
-    return q

@@ -30,11 +30,18 @@ def event_seats_confirmed(*, event_id: int) -> int:
     )["n"]
 
 
+def events_when(events: QuerySet[EventPage], when: str) -> QuerySet[EventPage]:
+    """``when="past"``: ended events, latest first; otherwise those not yet over, soonest first."""
+    now = timezone.now()
+    if when == "past":
+        return events.filter(ends_at__lte=now).order_by("-starts_at", "-pk")
+    return events.filter(ends_at__gt=now).order_by("starts_at", "pk")
+
+
 def event_list(
     *, parent=None, when: str = "upcoming", kind: str | None = None, community_id: int | None = None
 ) -> QuerySet[EventPage]:
     """Live events, upcoming (soonest first) or past (latest first)."""
-    now = timezone.now()
     events = (
         EventPage.objects.live()
         .select_related("community")
@@ -44,10 +51,7 @@ def event_list(
     )
     if parent is not None:
         events = events.child_of(parent)
-    if when == "past":
-        events = events.filter(ends_at__lte=now).order_by("-starts_at", "-pk")
-    else:
-        events = events.filter(ends_at__gt=now).order_by("starts_at", "pk")
+    events = events_when(events, when)
     if kind:
         events = events.filter(kind=kind)
     if community_id:
@@ -171,15 +175,6 @@ def signups_of_user(*, user: User) -> QuerySet[Signup]:
         .select_related("event")
         .order_by("-event__starts_at", "-pk")
     )
-
-
-def event_signups(*, event: EventPage, status: str | None = None) -> QuerySet[Signup]:
-    signups = Signup.objects.filter(event=event).select_related(
-        "member__household__community", "user"
-    )
-    if status:
-        signups = signups.filter(status=status)
-    return signups.order_by("pk")
 
 
 def events_per_community_year() -> list[dict]:

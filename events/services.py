@@ -230,8 +230,8 @@ def signup_cancel(*, signup_id: int, actor: User | None, staff: bool = False) ->
     deadline. Takes the event row lock."""
     event_id = Signup.objects.values_list("event_id", flat=True).get(pk=signup_id)
     event = event_lock(event_id)
-    signup = Signup.objects.select_related("event").get(pk=signup_id)
-    signup.event = event
+    signup = Signup.objects.get(pk=signup_id)
+    signup.event = event  # the locked row
     signup_check_cancel(signup=signup, staff=staff)
     was_confirmed = signup.status == Signup.Status.CONFIRMED
     signup.status = Signup.Status.CANCELLED
@@ -285,7 +285,8 @@ def event_waitlist_promote(*, event_id: int, actor: User | None = None) -> list[
 @transaction.atomic
 def signup_check_in(*, signup: Signup, actor: User) -> Signup:
     """Mark a confirmed sign-up as present. Checking in twice is harmless (keeps the first time)."""
-    signup = Signup.objects.select_for_update().select_related("event").get(pk=signup.pk)
+    # No join: FOR UPDATE would then lock the event's row too and hold up sign-ups.
+    signup = Signup.objects.select_for_update().get(pk=signup.pk)
     if signup.status == Signup.Status.WAITLISTED:
         raise SignupRefused(_("%(name)s 还在候补名单上，没有确认名额。") % {"name": signup.name})
     if signup.status == Signup.Status.CANCELLED:

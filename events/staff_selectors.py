@@ -17,7 +17,7 @@ from django.utils import timezone
 from households.selectors import member_scope_for
 
 from .models import EventPage, Signup
-from .selectors import SeatFigures
+from .selectors import SeatFigures, events_when
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -55,14 +55,10 @@ def event_list_for_staff(
     ``community`` is a community id, ``NO_COMMUNITY`` (organised by the federation) or empty.
     Drafts are listed for staff only (a copy for next year starts as a draft).
     """
-    now = timezone.now()
     events = EventPage.objects.select_related("community")
     if not include_drafts:
         events = events.live()
-    if when == "past":
-        events = events.filter(ends_at__lte=now).order_by("-starts_at", "-pk")
-    else:
-        events = events.filter(ends_at__gt=now).order_by("starts_at", "pk")
+    events = events_when(events, when)
     if year:
         events = events.filter(starts_at__year=year)
     if community == NO_COMMUNITY:

@@ -3,25 +3,11 @@
 from __future__ import annotations
 
 from django import template
-from django.utils import timezone, translation
-from django.utils.dateformat import format as date_format
+from django.utils import timezone
+
+from ..dates import when_text
 
 register = template.Library()
-
-WEEKDAYS_ZH = "一二三四五六日"
-
-
-def when_text(value, *, year: bool = False) -> str:
-    if not value:
-        return ""
-    local = timezone.localtime(value)
-    language = translation.get_language() or "zh-hans"
-    if language.startswith("zh"):
-        day = "周" if language == "zh-hans" else "週"
-        prefix = f"{local.year}年" if year else ""
-        weekday = WEEKDAYS_ZH[local.weekday()]
-        return f"{prefix}{local.month}月{local.day}日（{day}{weekday}）{local:%H:%M}"
-    return date_format(local, "D j M Y, H:i" if year else "D j M, H:i")
 
 
 @register.filter

@@ -168,24 +168,13 @@ def run_import(
         )
         _link_home_contacts(rows, existing)
         _refresh_householders([h.pk for h in existing.values()])
+        changes = [(h, HouseholdChange.Kind.CREATED) for h in new_households] + [
+            (h, HouseholdChange.Kind.IMPORTED) for h in changed_households
+        ]
         HouseholdChange.objects.bulk_create(
             [
-                HouseholdChange(
-                    household=h,
-                    kind=HouseholdChange.Kind.CREATED,
-                    actor=actor,
-                    detail={"source": source},
-                )
-                for h in new_households
-            ]
-            + [
-                HouseholdChange(
-                    household=h,
-                    kind=HouseholdChange.Kind.IMPORTED,
-                    actor=actor,
-                    detail={"source": source},
-                )
-                for h in changed_households
+                HouseholdChange(household=h, kind=kind, actor=actor, detail={"source": source})
+                for h, kind in changes
             ],
             batch_size=CHUNK,
         )
