@@ -297,6 +297,9 @@ class AccessLog(models.Model):
         IMPORT = "import", _("导入")
         UNMASK = "unmask", _("查看完整号码")
         STATS = "stats", _("查看统计")
+        SEARCH = "search", _("按号码搜索")
+        EDIT = "edit", _("打开编辑表单")
+        FILE = "file", _("下载名册文件")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
