@@ -1,0 +1,158 @@
+"""The one way a full phone or ID number reaches a response: every such response writes an
+access-log row.
+
+Views do not call ``services.access_log_record`` for reads of full numbers themselves; they are
+wrapped once, where they are declared, and the wrapper writes the row whenever the view answers
+with a page or a file (a 2xx response), and not for redirects, refusals or 404s:
+
+- function views: ``@reveals(AccessLog.Action.FILE, "import_batch", object_id_kwarg="pk")``;
+- class-based views (Wagtail's generic views): ``RevealsMixin`` with ``reveal_action`` and
+  ``reveal_object_type`` (``reveal_object_id_kwarg`` defaults to ``"pk"``);
+- a view that already writes its own, more precise row (a list with its filters and row count,
+  an export) calls ``reveal_record(request, …)``; the wrappers then add no second row.
+
+``tests/households/test_access.py`` walks every register URL as staff and fails when a response
+shows a full number without a row written by that request: a new screen that forgets the
+wrapper fails there.
+
+Searches by (part of) a number are logged by the search selectors themselves through
+``number_search_record``, with the term masked.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+
+from core.masking import mask_id_number, mask_phone
+
+from . import services
+from .models import AccessLog
+
+#: Set on the request once a row was written for it (the log row itself).
+_LOGGED_ATTR = "_households_access_log"
+
+_ID_LIKE = re.compile(r"\d{6,17}[\dXx]")
+
+
+def mask_term(term: str) -> str:
+    """A search term as it may be stored in the log: numbers masked, other text kept."""
+    text = (term or "").strip()
+    compact = re.sub(r"[\s\-]", "", text)
+    if _ID_LIKE.fullmatch(compact) and len(compact) >= 15:
+        return mask_id_number(compact.upper())
+    if compact.lstrip("+").isdigit():
+        return mask_phone(compact)
+    return text
+
+
+def reveal_record(
+    request: HttpRequest,
+    *,
+    action: str,
+    object_type: str,
+    object_id: int | None = None,
+    filters: dict[str, Any] | None = None,
+    row_count: int | None = None,
+) -> AccessLog:
+    """Write an access-log row for this request; the wrappers then write none of their own."""
+    filters = dict(filters or {})
+    if "q" in filters:
+        filters["q"] = mask_term(str(filters["q"]))
+    log = services.access_log_record(
+        user=getattr(request, "user", None),
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        filters=filters,
+        row_count=row_count,
+    )
+    setattr(request, _LOGGED_ATTR, log)
+    return log
+
+
+def reveal_logged(request: HttpRequest) -> bool:
+    """Whether a row was written for this request."""
+    return getattr(request, _LOGGED_ATTR, None) is not None
+
+
+def _object_id(kwargs: dict, key: str | None) -> int | None:
+    if not key or key not in kwargs:
+        return None
+    try:
+        return int(kwargs[key])
+    except (TypeError, ValueError):
+        return None
+
+
+def _after_response(
+    request: HttpRequest,
+    response: HttpResponse,
+    *,
+    action: str,
+    object_type: str,
+    object_id: int | None,
+) -> None:
+    if 200 <= response.status_code < 300 and not reveal_logged(request):
+        reveal_record(request, action=action, object_type=object_type, object_id=object_id)
+
+
+def reveals(
+    action: str, object_type: str, *, object_id_kwarg: str | None = "pk"
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """Decorate a function view whose pages or files show full numbers."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            response = view(request, *args, **kwargs)
+            _after_response(
+                request,
+                response,
+                action=action,
+                object_type=object_type,
+                object_id=_object_id(kwargs, object_id_kwarg),
+            )
+            return response
+
+        wrapped.reveals_full_numbers = True  # type: ignore[attr-defined]
+        return wrapped
+
+    return decorator
+
+
+class RevealsMixin:
+    """For class-based views whose pages show full numbers (edit forms)."""
+
+    reveal_action: str = AccessLog.Action.DETAIL
+    reveal_object_type: str = ""
+    reveal_object_id_kwarg: str | None = "pk"
+    reveals_full_numbers = True
+
+    def dispatch(self, request, *args, **kwargs):
+        response = super().dispatch(request, *args, **kwargs)
+        _after_response(
+            request,
+            response,
+            action=self.reveal_action,
+            object_type=self.reveal_object_type,
+            object_id=_object_id(kwargs, self.reveal_object_id_kwarg),
+        )
+        return response
+
+
+def number_search_record(
+    *, user, term: str, object_type: str, row_count: int | None = None
+) -> AccessLog:
+    """Log a search by (part of) a phone or ID number, with the term masked."""
+    return services.access_log_record(
+        user=user,
+        action=AccessLog.Action.SEARCH,
+        object_type=object_type,
+        filters={"q": mask_term(term)},
+        row_count=row_count,
+    )
