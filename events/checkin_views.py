@@ -89,7 +89,7 @@ def _render_event(
 ) -> TemplateResponse:
     q = request.GET.get("q", "").strip()[:60]
     figures = selectors.event_figures([event.pk])[event.pk]
-    signups = list(selectors.checkin_search(event=event, q=q)[: LIST_LIMIT + 1])
+    signups = list(selectors.checkin_search(event=event, q=q, user=request.user)[: LIST_LIMIT + 1])
     walk_ins = list(
         Signup.objects.filter(event=event, status=Signup.Status.WALK_IN).order_by("-pk")[:10]
     )

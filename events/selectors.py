@@ -236,23 +236,43 @@ def events_per_community_year() -> list[dict]:
     return result
 
 
-def checkin_search(*, event: EventPage, q: str) -> QuerySet[Signup]:
+def checkin_search(*, event: EventPage, q: str, user: User | None) -> QuerySet[Signup]:
     """Sign-ups of ``event`` a door volunteer may be looking for.
 
     Without ``q``: the confirmed sign-ups, those not yet in first. With ``q``: matches on the name,
-    the end of the phone number (people give the last 4 digits) or the code, in any state but
-    walk-in, so that someone on the waiting list is found and told so rather than not found.
+    the phone number or the code, in any state but walk-in, so that someone on the waiting list
+    is found and told so rather than not found. The phone follows the register's rule
+    (``households.selectors``): people who may unmask find by its end (people give the last 4
+    digits), logged with the term masked; anyone else only by the whole number.
     """
+    from households.selectors import number_term, user_searches_by_part
+
     signups = Signup.objects.filter(event=event).exclude(status=Signup.Status.WALK_IN)
     q = q.strip()
     if not q:
-        signups = signups.filter(status=Signup.Status.CONFIRMED)
-    else:
-        condition = Q(name__icontains=q)
-        if q.isdigit() and len(q) >= 3:
-            condition |= Q(phone__endswith=q)
-        code = parse_checkin_text(q)
-        if code:
-            condition |= Q(code=code)
-        signups = signups.filter(condition)
-    return signups.order_by(F("checked_in_at").asc(nulls_first=True), "name", "pk")
+        return signups.filter(status=Signup.Status.CONFIRMED).order_by(*_CHECKIN_ORDER)
+    condition = Q(name__icontains=q)
+    code = parse_checkin_text(q)
+    if code:
+        condition |= Q(code=code)
+    term = number_term(q)
+    if term is not None and term.part.isdigit():
+        by_part = user_searches_by_part(user)
+        if by_part and len(term.part) >= 3:
+            condition |= Q(phone__endswith=term.part)
+        elif term.phone:
+            condition |= Q(phone=term.phone)
+        if user is not None:
+            _log_phone_search(user=user, q=q, event=event, by_part=by_part)
+    return signups.filter(condition).order_by(*_CHECKIN_ORDER)
+
+
+_CHECKIN_ORDER = (F("checked_in_at").asc(nulls_first=True), "name", "pk")
+
+
+def _log_phone_search(*, user: User, q: str, event: EventPage, by_part: bool) -> None:
+    from households.access import number_search_record
+
+    number_search_record(
+        user=user, term=q, object_type="event_signups", object_id=event.pk, by_part=by_part
+    )

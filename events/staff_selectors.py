@@ -171,7 +171,7 @@ def member_candidates(*, user: User, query: str, event: EventPage, limit: int = 
     if not query.strip():
         return []
     members = list(
-        member_search(member_scope_for(user).filter(is_deceased=False), query)
+        member_search(member_scope_for(user).filter(is_deceased=False), query, user=user)
         .select_related("household__community", "household__grid_group")
         .order_by("name", "pk")[:limit]
     )

@@ -146,13 +146,20 @@ class RevealsMixin:
 
 
 def number_search_record(
-    *, user, term: str, object_type: str, row_count: int | None = None
+    *,
+    user,
+    term: str,
+    object_type: str,
+    by_part: bool,
+    object_id: int | None = None,
+    row_count: int | None = None,
 ) -> AccessLog:
     """Log a search by (part of) a phone or ID number, with the term masked."""
     return services.access_log_record(
         user=user,
         action=AccessLog.Action.SEARCH,
         object_type=object_type,
-        filters={"q": mask_term(term)},
+        object_id=object_id,
+        filters={"q": mask_term(term), "by_part": by_part},
         row_count=row_count,
     )

@@ -22,7 +22,7 @@ from wagtail.admin.views.generic import CreateView, EditView, IndexView, Inspect
 
 from core.masking import mask_id_number, mask_phone
 
-from . import selectors, services
+from . import access, selectors, services
 from .filters import HouseholdFilterSet, MemberFilterSet
 from .models import AccessLog, Household, Member
 
@@ -43,7 +43,7 @@ class ScopedIndexMixin:
 
     def search_queryset(self, queryset):
         if self.search_query:
-            return type(self).search_function(queryset, self.search_query)
+            return type(self).search_function(queryset, self.search_query, user=self.request.user)
         return queryset
 
     @cached_property
@@ -74,8 +74,9 @@ class ScopedIndexMixin:
             paginator = context.get("paginator")
             count = paginator.count if paginator else len(context["object_list"])
             action, filters = AccessLog.Action.LIST, _filters_of(self.request)
-        services.access_log_record(
-            user=self.request.user,
+        # an export of an unmasking user carries full numbers: this row is its log row
+        access.reveal_record(
+            self.request,
             action=action,
             object_type=self.object_type,
             filters=filters,
@@ -260,11 +261,17 @@ class RegisterEditView(RegisterWriteMixin, EditView):
     pass
 
 
-class HouseholdEditView(ScopedObjectMixin, RegisterEditView):
-    pass
+class HouseholdEditView(access.RevealsMixin, ScopedObjectMixin, RegisterEditView):
+    # the form holds the full home phone
+    reveal_action = AccessLog.Action.EDIT
+    reveal_object_type = "household"
 
 
-class MemberEditView(RegisterEditView):
+class MemberEditView(access.RevealsMixin, RegisterEditView):
+    # the form holds the full mobile and ID number
+    reveal_action = AccessLog.Action.EDIT
+    reveal_object_type = "member"
+
     def get_object(self, queryset=None):
         queryset = selectors.member_scope_for(self.request.user)
         return get_object_or_404(queryset, pk=self.kwargs[self.pk_url_kwarg])

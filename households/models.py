@@ -7,11 +7,13 @@ is decided (staff see all, a group leader only their grid groups' households, �
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from core.masking import mask_id_number, mask_phone
+from core.storage import private_storage
 
 
 class Community(models.Model):
@@ -114,6 +116,18 @@ class Household(models.Model):
 
     def __str__(self) -> str:
         return self.householder_name or self.key
+
+    def clean(self) -> None:
+        # The grid group decides who looks after the household: one from another community
+        # would hand it to that community's people while the record says it is here.
+        if (
+            self.grid_group_id
+            and self.community_id
+            and self.grid_group.community_id != self.community_id
+        ):
+            raise ValidationError(
+                {"grid_group": _("这个侨眷小组不属于所选的社区，请选择本社区的小组。")}
+            )
 
     @property
     def masked_home_phone(self) -> str:
@@ -218,6 +232,14 @@ class Member(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        if self.home_contact_id is None:
+            return
+        if self.pk and self.home_contact_id == self.pk:
+            raise ValidationError({"home_contact": _("国内联系人不能是本人。")})
+        if self.household_id and self.home_contact.household_id != self.household_id:
+            raise ValidationError({"home_contact": _("国内联系人要是同一户的成员。")})
 
     @property
     def country_display(self) -> str:
@@ -369,6 +391,7 @@ class ImportBatch(models.Model):
         IMPORTING = "importing", _("正在导入")
         DONE = "done", _("已导入")
         FAILED = "failed", _("出错")
+        ABANDONED = "abandoned", _("已放弃")
 
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -377,10 +400,17 @@ class ImportBatch(models.Model):
         null=True,
         related_name="+",
     )
-    file = models.FileField(_("文件"), upload_to="imports/%Y/%m/")
+    # Private storage (no URL); deleted once the import is done or abandoned, and by the
+    # daily sweep when neither happens within IMPORT_FILE_RETENTION_DAYS. Empty afterwards.
+    file = models.FileField(
+        _("文件"), upload_to="imports/%Y/%m/", storage=private_storage, blank=True
+    )
     original_name = models.CharField(_("文件名"), max_length=200)
     header_row = models.PositiveIntegerField(_("表头所在行"), default=1)
     headers = models.JSONField(_("表头"), default=list)
+    # The first rows after the header, read once at upload (numbers masked): the mapping
+    # page shows them and never opens the file.
+    samples = models.JSONField(_("示例行"), default=list, blank=True)
     mapping = models.JSONField(_("列对应"), default=dict, blank=True)
     status = models.CharField(
         _("状态"), max_length=10, choices=Status.choices, default=Status.UPLOADED
@@ -403,3 +433,7 @@ class ImportBatch(models.Model):
     @property
     def is_running(self) -> bool:
         return self.status in (self.Status.CHECKING, self.Status.IMPORTING)
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.ABANDONED)

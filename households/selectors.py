@@ -13,6 +13,8 @@ Roles add up: a cadre who is also a relative sees both.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
@@ -21,6 +23,7 @@ from django.db.models.functions import Reverse
 from django.utils import timezone
 
 from accounts.models import User
+from core.phones import InvalidPhone, normalize_phone
 
 from .models import Community, GridGroup, Household, Member, Responsibility
 
@@ -142,6 +145,48 @@ def grid_group_scope_for(user: User | None) -> QuerySet[GridGroup]:
     )
 
 
+def _community_responsibility_ids(user: User | None) -> set[int]:
+    if user is None or not user.is_authenticated:
+        return set()
+    return set(
+        responsibility_active_for(user=user)
+        .filter(community__isnull=False)
+        .values_list("community_id", flat=True)
+    )
+
+
+def community_placement_scope_for(user: User | None) -> QuerySet[Community]:
+    """Communities the user may put a household in (the edit form's choices): every one for
+    staff; else those they cover and those of their grid groups."""
+    scope = register_scope_for(user)
+    if scope.everything:
+        return Community.objects.all()
+    if scope.nothing:
+        return Community.objects.none()
+    return Community.objects.filter(
+        Q(pk__in=_community_responsibility_ids(user))
+        | Q(pk__in=grid_group_scope_for(user).values("community_id"))
+    )
+
+
+def user_may_place_household(
+    user: User | None, *, community: Community, grid_group: GridGroup | None
+) -> bool:
+    """Whether a household in ``community`` / ``grid_group`` stays in ``user``'s scope."""
+    scope = register_scope_for(user)
+    if scope.everything:
+        return True
+    if grid_group is not None:
+        return grid_group_scope_for(user).filter(pk=grid_group.pk).exists()
+    return community.pk in _community_responsibility_ids(user)
+
+
+def member_account_choices(*, member: Member) -> QuerySet[User]:
+    """Accounts a member may be linked to: active ones not linked to another member."""
+    linked = Member.objects.filter(user_id__isnull=False).exclude(pk=member.pk)
+    return User.objects.filter(is_active=True).exclude(pk__in=linked.values("user_id"))
+
+
 def user_may_unmask(user: User) -> bool:
     return user.is_active and (user.is_superuser or user.has_perm("households.unmask_member"))
 
@@ -153,32 +198,86 @@ def user_works_on_register(user: User) -> bool:
     return user_sees_all_households(user) or responsibility_active_for(user=user).exists()
 
 
-def _search_terms(query: str) -> tuple[str, str, str]:
-    """(text, lower-case ascii letters, digits) of a search box entry, NFKC-normalised."""
-    import unicodedata
+@dataclass(frozen=True)
+class NumberTerm:
+    """A search box entry that is (part of) a phone or ID number.
 
+    ``part`` is the digits as typed (an ID's final X upper-cased); ``phone`` the whole number as
+    stored (E.164) when the entry is one; ``id_number`` the 18-character ID when it is one.
+    """
+
+    text: str
+    part: str
+    phone: str | None
+    id_number: str | None
+
+
+_NUMBER_TEXT = re.compile(r"\+?\d[\d\s\-]*[Xx]?")
+_ID_TEXT = re.compile(r"\d{17}[\dX]")
+
+
+def number_term(query: str) -> NumberTerm | None:
+    """The entry as a number term, or None when it is a name, pinyin or an address."""
     text = unicodedata.normalize("NFKC", query or "").strip()
+    if not _NUMBER_TEXT.fullmatch(text):
+        return None
+    part = re.sub(r"[\s\-+]", "", text).upper()
+    try:
+        phone = normalize_phone(text, region="CN", mobile_only=False)
+    except InvalidPhone:
+        phone = None
+    return NumberTerm(
+        text=text, part=part, phone=phone, id_number=part if _ID_TEXT.fullmatch(part) else None
+    )
+
+
+def user_searches_by_part(user: User | None) -> bool:
+    """Who may find people by part of a number: those who may unmask it anyway. Anyone else
+    needs the whole number, so that adding one digit at a time reveals nothing."""
+    return user is not None and user.is_authenticated and user_may_unmask(user)
+
+
+def _home_phone_condition(term: NumberTerm, *, by_part: bool, field: str) -> Q:
+    if by_part:
+        return Q(**{f"{field}__contains": term.part}) if term.part.isdigit() else Q(pk__in=[])
+    # the whole number: as stored (E.164), or as written (a landline kept as typed)
+    condition = Q(**{field: term.text})
+    if term.phone:
+        condition |= Q(**{field: term.phone})
+    return condition
+
+
+def _member_number_condition(term: NumberTerm, *, by_part: bool) -> Q:
+    """Members whose mobile, ID or household's home phone matches ``term``."""
+    if by_part:
+        condition = Q(mobile__contains=term.part) if term.part.isdigit() else Q(pk__in=[])
+        if len(term.part) >= 4:
+            condition |= Q(id_number__endswith=term.part) | _home_phone_condition(
+                term, by_part=True, field="household__home_phone"
+            )
+        return condition
+    condition = _home_phone_condition(term, by_part=False, field="household__home_phone")
+    if term.phone:
+        condition |= Q(mobile=term.phone)
+    if term.id_number:
+        condition |= Q(id_number=term.id_number)
+    return condition
+
+
+def _log_number_search(user: User | None, term: NumberTerm, object_type: str, by_part: bool):
+    from .access import number_search_record
+
+    if user is not None and user.is_authenticated:
+        number_search_record(user=user, term=term.text, object_type=object_type, by_part=by_part)
+
+
+def _name_search(queryset: QuerySet[Member], text: str) -> QuerySet[Member]:
     letters = text.lower() if text.isascii() and text.replace(" ", "").isalpha() else ""
-    digits = "".join(ch for ch in text if ch.isdigit()) if not letters else ""
-    if digits and len(digits) != len(text.replace(" ", "").replace("-", "").lstrip("+")):
-        digits = ""  # mixed text such as an address with a house number
-    return text, letters.replace(" ", ""), digits
-
-
-def member_search(queryset: QuerySet[Member], query: str) -> QuerySet[Member]:
-    """Name (张伟明), pinyin or its initials (zwm, zhangwei), phone or ID digits."""
-    text, letters, digits = _search_terms(query)
-    if not text:
-        return queryset
     if letters:
+        letters = letters.replace(" ", "")
         return queryset.filter(
             Q(name_initials__startswith=letters) | Q(name_pinyin__startswith=letters)
         )
-    if digits:
-        condition = Q(mobile__contains=digits)
-        if len(digits) >= 4:
-            condition |= Q(id_number__endswith=digits) | Q(household__home_phone__contains=digits)
-        return queryset.filter(condition)
     if len(text) < 3:
         # One or two characters: a surname, a given name or a short full name. Trigram indexes
         # cannot help below three characters, so match the start or the end of the name, each
@@ -189,16 +288,42 @@ def member_search(queryset: QuerySet[Member], query: str) -> QuerySet[Member]:
     return queryset.filter(Q(name__contains=text) | Q(household__address__contains=text))
 
 
-def household_search(queryset: QuerySet[Household], query: str) -> QuerySet[Household]:
-    """Households with a member matching ``query`` (see member_search), or by address."""
-    text, letters, digits = _search_terms(query)
+def member_search(queryset: QuerySet[Member], query: str, *, user: User | None) -> QuerySet[Member]:
+    """Name (张伟明), pinyin or its initials (zwm, zhangwei), or a phone or ID number.
+
+    Numbers: people who may unmask (``user_searches_by_part``) find by part of one (the mobile
+    contains it, the ID ends with it); anyone else only by the whole number. Every search by
+    number writes an access-log row with the term masked.
+    """
+    text = unicodedata.normalize("NFKC", query or "").strip()
     if not text:
         return queryset
-    members = member_search(Member.objects.filter(household_id=OuterRef("pk")), query)
-    condition = Exists(members)
-    if digits:
-        condition |= Q(home_phone__contains=digits)
-    elif not letters:
+    term = number_term(text)
+    if term is None:
+        return _name_search(queryset, text)
+    by_part = user_searches_by_part(user)
+    _log_number_search(user, term, "member", by_part)
+    return queryset.filter(_member_number_condition(term, by_part=by_part))
+
+
+def household_search(
+    queryset: QuerySet[Household], query: str, *, user: User | None
+) -> QuerySet[Household]:
+    """Households with a member matching ``query`` (see member_search), or by address."""
+    text = unicodedata.normalize("NFKC", query or "").strip()
+    if not text:
+        return queryset
+    term = number_term(text)
+    members = Member.objects.filter(household_id=OuterRef("pk"))
+    if term is not None:
+        by_part = user_searches_by_part(user)
+        _log_number_search(user, term, "household", by_part)
+        return queryset.filter(
+            Exists(members.filter(_member_number_condition(term, by_part=by_part)))
+            | _home_phone_condition(term, by_part=by_part, field="home_phone")
+        )
+    condition = Exists(_name_search(members, text))
+    if not (text.isascii() and text.replace(" ", "").isalpha()):
         condition |= Q(address__contains=text) | Q(householder_name__contains=text)
     return queryset.filter(condition)
 

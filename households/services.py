@@ -224,10 +224,27 @@ def responsibility_reassign(
     )
 
 
+def household_placement_check(*, household: Household) -> None:
+    """Raise RegisterError when the household's grid group belongs to another community (the
+    group decides who sees the household; see ``Household.clean``)."""
+    if household.grid_group_id is None:
+        return
+    group_community = (
+        GridGroup.objects.filter(pk=household.grid_group_id)
+        .values_list("community_id", flat=True)
+        .first()
+    )
+    if group_community != household.community_id:
+        raise RegisterError(_("这个侨眷小组不属于所选的社区，请选择本社区的小组。"))
+
+
 @transaction.atomic
 def register_after_admin_save(*, instance) -> None:
-    """What a save through the admin's edit forms must also do: fill a member's pinyin, keep
-    the householder's name on the household, and drop cached figures."""
+    """What a save through the admin's edit forms must also do: check a household's place,
+    fill a member's pinyin, keep the householder's name on the household, and drop cached
+    figures. Raises RegisterError (the caller's transaction then rolls the save back)."""
+    if isinstance(instance, Household):
+        household_placement_check(household=instance)
     if isinstance(instance, Member):
         member_fill_derived(instance)
         Member.objects.filter(pk=instance.pk).update(

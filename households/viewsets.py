@@ -4,6 +4,7 @@ from wagtail.admin.viewsets.base import ViewSet, ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
 
 from . import admin_views
+from .forms import HouseholdAdminForm, MemberAdminForm
 from .models import AccessLog, Community, GridGroup, Household, Member, Responsibility
 
 
@@ -48,19 +49,10 @@ class HouseholdViewSet(RegisterModelViewSet):
         "flags_display": _("标记"),
         "get_status_display": _("状态"),
     }
-    form_fields = [
-        "key",
-        "community",
-        "grid_group",
-        "address",
-        "home_phone",
-        "is_key",
-        "is_hardship",
-        "is_empty_nest",
-        "notes",
-        "status",
-        "status_date",
-    ]
+    form_fields = HouseholdAdminForm._meta.fields
+
+    def get_form_class(self, for_update=False):
+        return HouseholdAdminForm
 
     def get_urlpatterns(self):
         from django.urls import path
@@ -110,23 +102,10 @@ class MemberViewSet(RegisterModelViewSet):
         "household.community.name": _("社区"),
         "household.grid_group.name": _("侨眷小组"),
     }
-    form_fields = [
-        "household",
-        "name",
-        "gender",
-        "birth_date",
-        "relation",
-        "category",
-        "country",
-        "lives_abroad",
-        "home_contact",
-        "mobile",
-        "id_number",
-        "consent_contact",
-        "is_deceased",
-        "user",
-        "notes",
-    ]
+    form_fields = MemberAdminForm._meta.fields
+
+    def get_form_class(self, for_update=False):
+        return MemberAdminForm
 
 
 class CommunityViewSet(RegisterModelViewSet):
