@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from wagtail.admin.paginator import WagtailPaginator
 
+from households import access
 from households.models import AccessLog, Community
 from households.selectors import member_scope_for
 from households.services import access_log_record
@@ -238,8 +239,9 @@ def signup_member(request, event_id: int):
     query = (request.POST.get("q") if request.method == "POST" else request.GET.get("q")) or ""
     candidates = staff_selectors.member_candidates(user=user, query=query, event=event)
     if query.strip():
-        access_log_record(
-            user=user,
+        # through the access module: the term is stored masked when it is a number
+        access.reveal_record(
+            request,
             action=AccessLog.Action.LIST,
             object_type="member",
             filters={"q": query, "event": event.pk},

@@ -276,6 +276,48 @@ def test_search_by_name_phone_end_or_code(staff_client, event, wang, q, found):
     assert listed == found
 
 
+@pytest.fixture
+def door_client(roles):
+    """A door volunteer who may check people in but not unmask numbers."""
+    from django.contrib.auth.models import Permission
+
+    from tests.factories import UserFactory
+
+    user = UserFactory(name="门口义工")
+    user.user_permissions.add(
+        Permission.objects.get(codename="access_admin", content_type__app_label="wagtailadmin"),
+        Permission.objects.get(codename="check_in", content_type__app_label="events"),
+    )
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def _listed(response) -> set[str]:
+    return set(re.findall(r"<strong>([^<]+)</strong>", _list_html(response)))
+
+
+def test_who_may_not_unmask_finds_a_phone_only_by_the_whole_number(door_client, event, wang):
+    _signup(event, "陈家豪", phone="+8613900001111")
+    page = _url("event", event.pk)
+    for n in range(3, 11):  # the end of the number, one digit more each time
+        assert _listed(door_client.get(page, {"q": "13812345678"[-n:]})) == set(), n
+    assert _listed(door_client.get(page, {"q": "1381234"})) == set()
+    assert _listed(door_client.get(page, {"q": "13812345678"})) == {"王秀英"}
+    assert _listed(door_client.get(page, {"q": "+86 138 1234 5678"})) == {"王秀英"}
+    assert _listed(door_client.get(page, {"q": "王秀"})) == {"王秀英"}
+
+
+def test_search_by_the_end_of_a_phone_is_logged_masked(staff_client, staff, event, wang):
+    from households.models import AccessLog
+
+    assert _listed(staff_client.get(_url("event", event.pk), {"q": "345678"})) == {"王秀英"}
+    search = AccessLog.objects.get(action=AccessLog.Action.SEARCH)
+    assert search.user == staff
+    assert search.object_type == "event_signups" and search.object_id == event.pk
+    assert search.filters == {"q": "******", "by_part": True}
+
+
 def test_search_by_code_in_lower_case(staff_client, event, wang):
     _signup(event, "陈家豪")
 
