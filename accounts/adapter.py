@@ -5,7 +5,10 @@ from __future__ import annotations
 import logging
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core.internal.httpkit import clean_client_ip, get_client_ip
 from django.contrib import messages
+from django.contrib.sites.shortcuts import get_current_site
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -16,6 +19,25 @@ from .models import User
 from .sms import SmsError, send_sms
 
 logger = logging.getLogger(__name__)
+
+
+def login_key(**credentials) -> str:
+    """The one name of a login attempt's account for the failed-login counter: a phone number
+    in E.164 however it was typed, an email address lower-cased.
+
+    allauth keys the counter on ``email`` or ``username`` only, so every phone login shared one
+    empty key and five wrong passwords for any number locked out every phone login.
+    """
+    phone = credentials.get("phone")
+    if phone:
+        try:
+            return f"phone:{normalize_phone(phone)}"
+        except InvalidPhone:
+            return f"phone:{phone.strip()}"
+    email = credentials.get("email")
+    if email:
+        return f"email:{email.strip().lower()}"
+    return f"username:{(credentials.get('username') or '').strip().lower()}"
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -35,6 +57,30 @@ class AccountAdapter(DefaultAccountAdapter):
         "unknown_phone": gettext_lazy("这个手机号码还没有注册。"),
         "rate_limited": gettext_lazy("操作太频繁了，请稍等一会儿再试。"),
     }
+
+    # --- rate limits ---------------------------------------------------------------------------
+
+    def _get_login_attempts_cache_key(self, request, **credentials) -> str:
+        # Used by pre_authenticate (counting failures) and by _delete_login_attempts_cached_email
+        # (clearing them after a password reset): one key per account identifier.
+        return f"{get_current_site(request).domain}:{login_key(**credentials)}"
+
+    def get_client_ip(self, request) -> str:
+        """The client's address for per-IP limits, honouring ALLAUTH_TRUSTED_PROXY_COUNT
+        (settings ``TRUSTED_PROXY_COUNT``). allauth raises ImproperlyConfigured (a 500) when
+        X-Forwarded-For has fewer addresses than trusted proxies, i.e. the request did not come
+        through them all: then the address that reached us is the one to count."""
+        try:
+            ip = get_client_ip(request)
+        except ImproperlyConfigured:
+            logger.warning("X-Forwarded-For has fewer addresses than TRUSTED_PROXY_COUNT")
+            remote = request.META.get("REMOTE_ADDR")
+            ip = clean_client_ip(remote) if remote else None
+        if not ip:
+            raise PermissionDenied("Unable to determine client IP address")
+        return ip
+
+    # --- phone numbers -------------------------------------------------------------------------
 
     def phone_form_field(self, **kwargs):
         kwargs.pop("label", None)

@@ -1,3 +1,4 @@
+from allauth.account import views as allauth_views
 from django.conf import settings
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
@@ -19,8 +20,13 @@ urlpatterns = [
     path("me/household/", include("households.urls")),
     path("me/events/", include("events.urls")),
     path("me/", include("accounts.urls")),
-    # Before Wagtail's admin URLs, so its login form is never served.
+    # Before Wagtail's URLs: allauth's views are the only login, logout and password reset
+    # (see portal/views.py). Logging out of the admin is allauth's logout itself.
     path("admin/login/", views.admin_login_redirect, name="admin_login_redirect"),
+    path("admin/logout/", allauth_views.logout, name="admin_logout"),
+    path("admin/password_reset/", views.password_reset_redirect),
+    path("admin/password_reset/<path:rest>", views.password_reset_redirect),
+    path("_util/login/", views.frontend_login_redirect, name="frontend_login_redirect"),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
 ]

@@ -83,6 +83,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # allauth's RateLimited raised anywhere becomes the 429 page, never a 500.
+    "accounts.ratelimits.RateLimitedMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
 ]
 
@@ -125,10 +127,9 @@ else:
 
 # --- accounts ---------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
-]
+# allauth's backend only (it is a ModelBackend for permissions): Django's own would also accept
+# the generated username with a password, a login method nobody is meant to have.
+AUTHENTICATION_BACKENDS = ["allauth.account.auth_backends.AuthenticationBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -166,20 +167,31 @@ ACCOUNT_SESSION_REMEMBER = True
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_PREVENT_ENUMERATION = True
+# --- security: one way in ---------------------------------------------------------------------
+# Every action is limited per account ("key": the phone number in E.164 or the email address,
+# lower-cased; "user" once logged in) and per client address, on the shared cache. login,
+# signup and reset_password_from_key are limited in allauth's views, where no key is known:
+# a login's per-account limit is login_failed, a sign-up's the texts and mails it causes.
 ACCOUNT_RATE_LIMITS = {
     "login_failed": "10/m/ip,5/300s/key",
     "login": "30/m/ip",
     "signup": "20/m/ip",
-    "request_login_code": "20/m/ip,3/m/key",
-    "reset_password": "20/m/ip,5/m/key",
+    "request_login_code": "20/m/ip,3/m/key,10/h/key",
+    "reset_password": "20/m/ip,3/m/key,10/h/key",
     "reset_password_from_key": "20/m/ip",
-    "confirm_email": "1/10s/key",
-    "verify_phone": "1/30s/key",
-    "change_phone": "1/m/user",
-    "change_password": "5/m/user",
-    "manage_email": "10/m/user",
-    "reauthenticate": "10/m/user",
+    # sending a confirmation link (also the "already registered" mail at sign-up)
+    "confirm_email": "10/m/ip,1/180s/key",
+    "verify_phone": "10/m/ip,1/30s/key",
+    "change_phone": "5/m/ip,1/m/user",
+    "change_password": "10/m/ip,5/m/user",
+    "manage_email": "20/m/ip,10/m/user",
+    "reauthenticate": "20/m/ip,10/m/user",
 }
+# The number of reverse proxies in front of gunicorn that append to X-Forwarded-For (1 for the
+# nginx of the README). 0 trusts no header: per-IP limits then count the address that connects,
+# which behind a proxy is the proxy's own. allauth's limits and ours read it (adapter's
+# get_client_ip).
+ALLAUTH_TRUSTED_PROXY_COUNT = env.integer("TRUSTED_PROXY_COUNT", 0, minimum=0)
 PHONENUMBER_DEFAULT_REGION = "CN"
 # W001 wants one login method required at sign-up; our SignupForm requires phone or email.
 SILENCED_SYSTEM_CHECKS = ["account.W001"]
@@ -303,6 +315,15 @@ WAGTAIL_ENABLE_UPDATE_CHECK = False
 WAGTAIL_GRAVATAR_PROVIDER_URL = None
 WAGTAIL_MODERATION_ENABLED = True
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
+# --- security: one way in (Wagtail) -----------------------------------------------------------
+# allauth's views are the only login, logout, password reset and email/password management:
+# Wagtail's own skip allauth's rate limits and phone verification, and its account page set an
+# email address without verifying it. portal/urls.py sends Wagtail's old URLs to allauth's; the
+# admin's account page keeps name and preferences and links to allauth's email and password pages.
+WAGTAIL_FRONTEND_LOGIN_URL = "account_login"  # private pages ask for a login here
+WAGTAIL_PASSWORD_MANAGEMENT_ENABLED = False
+WAGTAIL_PASSWORD_RESET_ENABLED = False
+WAGTAIL_EMAIL_MANAGEMENT_ENABLED = False
 
 LOGGING = {
     "version": 1,
