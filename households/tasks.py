@@ -10,3 +10,12 @@ def import_batch_process(batch_id: int, write: bool) -> str:
     from .importing.batches import import_batch_process as process
 
     return process(batch_id=batch_id, write=write).status
+
+
+@shared_task
+def import_files_sweep() -> dict[str, int]:
+    """Daily (CELERY_BEAT_SCHEDULE): delete uploaded files of imports not finished within
+    IMPORT_FILE_RETENTION_DAYS and files no batch names."""
+    from .importing.batches import import_files_sweep as sweep
+
+    return sweep()

@@ -184,6 +184,8 @@ class ImportViewSet(ViewSet):
             path("<int:pk>/", import_views.import_batch, name="batch"),
             path("<int:pk>/mapping/", import_views.import_mapping, name="mapping"),
             path("<int:pk>/rejected.xlsx", import_views.import_rejected, name="rejected"),
+            path("<int:pk>/abandon/", import_views.import_abandon, name="abandon"),
+            path("<int:pk>/file/", import_views.import_file_download, name="file"),
         ]
 
 

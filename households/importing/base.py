@@ -6,10 +6,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from .. import normalize as n
 from ..models import Community, GridGroup
 
-EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods"}
+# Only formats whose size the import can check before reading (limits.py): old .xls and .ods
+# files are saved as .xlsx first.
+EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 SUFFIXES = EXCEL_SUFFIXES | {".csv"}
 ABROAD_CATEGORIES = {"overseas_chinese", "ethnic_chinese", "student_abroad"}
 CHUNK = 2000
@@ -54,7 +58,14 @@ HOUSEHOLD_FIELDS = ("address", "home_phone", "is_key", "is_hardship", "is_empty_
 
 
 class ImportFileError(Exception):
-    """The file as a whole cannot be read (wrong type, empty, no header row)."""
+    """The file as a whole cannot be read (wrong type, empty, no header row, too large)."""
+
+
+def wrong_type_message(name: str) -> str:
+    return _(
+        "只能导入 .xlsx 或 .csv 文件（收到的是“%(name)s”）。"
+        "旧版 .xls 或 .ods 文件请在 Excel 或 WPS 里另存为 .xlsx。"
+    ) % {"name": name}
 
 
 @dataclass

@@ -2,66 +2,130 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
-import io
 from pathlib import Path
 from typing import Any
 
 from django.utils.translation import gettext as _
 
 from .. import normalize as n
-from .base import EXCEL_SUFFIXES, PARSERS, SUFFIXES, ImportFileError, Table, _blank
+from .base import (
+    EXCEL_SUFFIXES,
+    PARSERS,
+    SUFFIXES,
+    ImportFileError,
+    Table,
+    _blank,
+    wrong_type_message,
+)
+from .limits import Limits, check_extent, check_size, check_xlsx
 
 # --- reading -----------------------------------------------------------------------------------
+# Every read goes through read_table, which checks the file against the import limits first
+# (limits.py): no spreadsheet reader sees a file that would make it allocate without bound.
+
+PREVIEW_ROWS = 20  # enough for the header search (first ten rows) and a few samples
+_CSV_CHUNK = 1024 * 1024
 
 
-def _read_excel(path: Path) -> list[list[Any]]:
+def _read_excel(path: Path, limits: Limits, nrows: int | None = None) -> list[list[Any]]:
     from python_calamine import CalamineWorkbook
 
+    check_xlsx(path, limits)
     workbook = CalamineWorkbook.from_path(str(path))
     sheet = workbook.get_sheet_by_index(0)
-    data = [list(row) for row in sheet.to_python(skip_empty_area=False)]
+    data = [list(row) for row in sheet.to_python(skip_empty_area=False, nrows=nrows)]
     # Fill merged cells with their anchor's value: header cells merged across two rows or
-    # columns ("联系电话" over 手机/座机) otherwise read as blanks.
+    # columns ("联系电话" over 手机/座机) otherwise read as blanks. Only the part of each range
+    # inside the data counts, and all of it together no more than the cell limit: a range
+    # can be declared over the whole sheet.
+    merged = []
+    area = 0
     for (top, left), (bottom, right) in sheet.merged_cell_ranges or []:
-        if top >= len(data):
+        if top >= len(data) or top > bottom or left > right:
             continue
+        bottom = min(bottom, len(data) - 1)
+        right = min(right, max(len(row) for row in data[top : bottom + 1]) - 1)
+        area += max(0, bottom - top + 1) * max(0, right - left + 1)
+        if area > limits.max_cells:
+            raise ImportFileError(_("文件里合并的单元格太多，请取消合并后再导入。"))
+        merged.append((top, left, bottom, right))
+    for top, left, bottom, right in merged:
         anchor = data[top][left] if left < len(data[top]) else None
-        for r in range(top, min(bottom, len(data) - 1) + 1):
-            for c in range(left, right + 1):
-                if c < len(data[r]) and _blank(data[r][c]):
-                    data[r][c] = anchor
+        for r in range(top, bottom + 1):
+            row = data[r]
+            for c in range(left, min(right, len(row) - 1) + 1):
+                if _blank(row[c]):
+                    row[c] = anchor
     return data
 
 
-def _read_csv(path: Path) -> list[list[Any]]:
-    raw = path.read_bytes()
+def _csv_encoding(path: Path) -> str:
+    """The first encoding that decodes the whole file, read a chunk at a time."""
     for encoding in ("utf-8-sig", "gb18030"):
+        decoder = codecs.getincrementaldecoder(encoding)()
         try:
-            text = raw.decode(encoding)
-            break
+            with path.open("rb") as handle:
+                while chunk := handle.read(_CSV_CHUNK):
+                    decoder.decode(chunk)
+                decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             continue
-    else:
-        raise ImportFileError(_("无法识别文件的文字编码，请另存为 UTF-8 编码的 CSV 或 .xlsx。"))
-    sample = text[:4096]
-    try:
-        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    return [list(row) for row in csv.reader(io.StringIO(text), dialect)]
+        return encoding
+    raise ImportFileError(_("无法识别文件的文字编码，请另存为 UTF-8 编码的 CSV 或 .xlsx。"))
 
 
-def read_table(path: Path, header_row: int | None = None) -> Table:
+def _read_csv(path: Path, limits: Limits, nrows: int | None = None) -> list[list[Any]]:
+    """Row by row, never the whole file at once, within the row, column and cell limits."""
+    encoding = _csv_encoding(path)
+    with path.open(encoding=encoding, newline="") as handle:
+        sample = handle.read(4096)
+        try:
+            dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
+        except csv.Error:
+            dialect = csv.excel
+        handle.seek(0)
+        data: list[list[Any]] = []
+        width = 0
+        for row in csv.reader(handle, dialect):
+            data.append(row)
+            width = max(width, len(row))
+            if (
+                len(data) > limits.max_rows
+                or width > limits.max_columns
+                or len(data) * width > limits.max_cells
+            ):
+                check_extent(len(data), width, limits)
+            if nrows is not None and len(data) >= nrows:
+                break
+    check_extent(len(data), width, limits)
+    return data
+
+
+def read_table(
+    path: Path,
+    header_row: int | None = None,
+    *,
+    limits: Limits | None = None,
+    preview: bool = False,
+) -> Table:
     """The first sheet as a table; the header row is the one (among the first ten) whose cells
-    match the most known column names, so title rows above the header are skipped."""
+    match the most known column names, so title rows above the header are skipped.
+
+    The file is checked against ``limits`` (the settings by default) before it is read.
+    ``preview`` reads only the first rows (the upload's header and samples)."""
+    limits = limits or Limits.from_settings()
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
-        raise ImportFileError(
-            _("只能导入 .xlsx 或 .csv 文件（收到的是“%(suffix)s”）。") % {"suffix": suffix}
-        )
+        raise ImportFileError(wrong_type_message(path.name))
+    check_size(path.stat().st_size, limits)
+    nrows = PREVIEW_ROWS if preview else None
     try:
-        data = _read_excel(path) if suffix in EXCEL_SUFFIXES else _read_csv(path)
+        if suffix in EXCEL_SUFFIXES:
+            data = _read_excel(path, limits, nrows)
+        else:
+            data = _read_csv(path, limits, nrows)
     except ImportFileError:
         raise
     except Exception as exc:  # a corrupt or mislabelled file
@@ -83,6 +147,8 @@ def read_table(path: Path, header_row: int | None = None) -> Table:
         )
     else:
         index = header_row - 1
+    if index >= len(data):
+        raise ImportFileError(_("找不到表头：文件的行数比表头所在行还少。"))
     headers = [n.clean_text(c) for c in data[index]]
     width = len(headers)
     rows = [

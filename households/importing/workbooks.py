@@ -6,6 +6,8 @@ import io
 
 from django.utils.translation import gettext as _
 
+from core.spreadsheets import safe_row
+
 from .. import normalize as n
 
 
@@ -15,14 +17,16 @@ def rejected_workbook(headers: list[str], rejected: list[dict]) -> bytes:
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(_("退回的行"))
-    sheet.append([_("原行号"), _("有问题的列"), _("原因"), *headers])
+    # Every cell through safe_row: the uploaded cells come back as they were typed, and
+    # openpyxl would turn text starting with "=" into a live formula.
+    sheet.append(safe_row([_("原行号"), _("有问题的列"), _("原因"), *headers]))
     by_row: dict[int, list[dict]] = {}
     for item in rejected:
         by_row.setdefault(item["row"], []).append(item)
     for row, items in sorted(by_row.items()):
         columns = "、".join(dict.fromkeys(i["column"] for i in items))
         reasons = "；".join(dict.fromkeys(i["reason"] for i in items))
-        sheet.append([row, columns, reasons, *(items[0].get("cells") or [])])
+        sheet.append(safe_row([row, columns, reasons, *(items[0].get("cells") or [])]))
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
@@ -55,50 +59,54 @@ def template_workbook() -> bytes:
         "is_empty_nest",
         "notes",
     ]
-    sheet.append([str(n.FIELDS[c]) for c in columns])
+    sheet.append(safe_row([str(n.FIELDS[c]) for c in columns]))
     sheet.append(
-        [
-            "",
-            "东港社区",
-            "第1小组",
-            "王秀英",
-            "东港社区1幢1单元101室",
-            "王秀英",
-            "户主",
-            "女",
-            "1956-03-12",
-            "侨眷",
-            "",
-            "13812345678",
-            "",
-            "0580-2012345",
-            "",
-            "是",
-            "否",
-            "",
-        ]
+        safe_row(
+            [
+                "",
+                "东港社区",
+                "第1小组",
+                "王秀英",
+                "东港社区1幢1单元101室",
+                "王秀英",
+                "户主",
+                "女",
+                "1956-03-12",
+                "侨眷",
+                "",
+                "13812345678",
+                "",
+                "0580-2012345",
+                "",
+                "是",
+                "否",
+                "",
+            ]
+        )
     )
     sheet.append(
-        [
-            "",
-            "东港社区",
-            "第1小组",
-            "王秀英",
-            "东港社区1幢1单元101室",
-            "李明",
-            "儿子",
-            "男",
-            "1985年6月1日",
-            "华侨",
-            "美国",
-            "",
-            "",
-            "",
-            "王秀英",
-            "是",
-            "",
-            "在旧金山",
-        ]
+        safe_row(
+            [
+                "",
+                "东港社区",
+                "第1小组",
+                "王秀英",
+                "东港社区1幢1单元101室",
+                "李明",
+                "儿子",
+                "男",
+                "1985年6月1日",
+                "华侨",
+                "美国",
+                "",
+                "",
+                "",
+                "王秀英",
+                "是",
+                "",
+                "在旧金山",
+            ]
+        )
     )
     for column in sheet.columns:
         sheet.column_dimensions[column[0].column_letter].width = 16
@@ -112,7 +120,7 @@ def template_workbook() -> bytes:
         _("手机号直接写11位；境外号码写国家或地区代码，如 +852 6123 4567。"),
         _("空着的格子不会清除系统里已有的内容。"),
     ]:
-        notes.append([line])
+        notes.append(safe_row([line]))
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -299,6 +299,32 @@ CELERY_TASK_ALWAYS_EAGER = False
 # Wagtail's own background tasks (search index, reference index) run at once, in the request.
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
+# --- security: private files and imports -----------------------------------------------------
+# Uploaded registers go to the "private" storage: outside MEDIA_ROOT, no URL, served only by a
+# view that checks permission and logs (core/storage.py). Production may point STORAGES
+# ["private"] at an S3-compatible bucket with private ACLs instead.
+PRIVATE_MEDIA_ROOT = Path(env.string("PRIVATE_MEDIA_ROOT", str(VAR_DIR / "private")))
+STORAGES["private"] = {
+    "BACKEND": "core.storage.PrivateFileSystemStorage",
+    "OPTIONS": {"location": PRIVATE_MEDIA_ROOT},
+}
+# What one import may read (households/importing/limits.py). The upload limit applies to the
+# web import (the command line takes --max-mb); the others bound the reader's memory
+# everywhere: a sheet is read as one grid from A1 to its last cell.
+IMPORT_MAX_UPLOAD_MB = env.integer("IMPORT_MAX_UPLOAD_MB", 20, minimum=1)
+IMPORT_MAX_ROWS = env.integer("IMPORT_MAX_ROWS", 1_100_000, minimum=100)
+IMPORT_MAX_COLUMNS = env.integer("IMPORT_MAX_COLUMNS", 200, minimum=20)
+IMPORT_MAX_CELLS = env.integer("IMPORT_MAX_CELLS", 25_000_000, minimum=10_000)
+IMPORT_MAX_SHARED_STRINGS_MB = env.integer("IMPORT_MAX_SHARED_STRINGS_MB", 200, minimum=1)
+IMPORT_MAX_UNCOMPRESSED_MB = env.integer("IMPORT_MAX_UNCOMPRESSED_MB", 1024, minimum=10)
+IMPORT_MAX_COMPRESSION_RATIO = env.integer("IMPORT_MAX_COMPRESSION_RATIO", 100, minimum=10)
+# Uploaded files of imports not finished within this many days are deleted by the sweep.
+IMPORT_FILE_RETENTION_DAYS = env.integer("IMPORT_FILE_RETENTION_DAYS", 7, minimum=1)
+CELERY_BEAT_SCHEDULE["import-files-sweep"] = {
+    "task": "households.tasks.import_files_sweep",
+    "schedule": 24 * 60 * 60,
+}
+
 # --- Wagtail ----------------------------------------------------------------------------------
 WAGTAIL_SITE_NAME = "侨心"
 WAGTAILADMIN_BASE_URL = env.string("SITE_URL", "http://127.0.0.1:8000")

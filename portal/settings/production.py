@@ -26,6 +26,8 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3") and not env.boolean("ALLOW
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    # Uploaded registers: outside MEDIA_ROOT, no URL (an S3 bucket with private ACLs also fits).
+    "private": STORAGES["private"],  # noqa: F405
 }
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
