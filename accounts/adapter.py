@@ -97,7 +97,80 @@ class AccountAdapter(DefaultAccountAdapter):
         return None
 
     def set_phone_verified(self, user: User, phone: str) -> None:
+        # allauth calls this for every proof of a number: the code at sign-up, the login by
+        # code, the check after a password login, a change of number. Only a first proof made
+        # without the password takes the account over (pre-hijacking, accounts/ownership.py).
+        first_proof = not User.objects.filter(pk=user.pk, phone=phone, phone_verified=True).exists()
+        if first_proof and self._proven_without_password(user, phone=phone):
+            self._claim(user, proven_phone=phone)
         self.set_phone(user, phone, True)
+
+    # --- first proof of ownership -------------------------------------------------------------
+
+    def _proven_without_password(
+        self, user: User, *, phone: str | None = None, email: str | None = None
+    ) -> bool:
+        """True when this session proved ``phone`` or ``email`` with a login code (or the email
+        with a password-reset code) and did not give the account's password: the person is the
+        owner of the number or mailbox, not necessarily whoever set the account up."""
+        from allauth.account.internal.flows.login import get_authentication_records
+        from allauth.account.internal.flows.password_reset_by_code import (
+            PASSWORD_RESET_VERIFICATION_SESSION_KEY,
+        )
+
+        request = self.request
+        if request is None or not hasattr(request, "session"):
+            return False
+        records = get_authentication_records(request, user)
+        if any(record.get("method") == "password" for record in records):
+            return False
+        if phone:
+            return any(r.get("method") == "code" and r.get("phone") == phone for r in records)
+        email = (email or "").lower()
+        by_code = any(
+            r.get("method") == "code" and (r.get("email") or "").lower() == email for r in records
+        )
+        reset = request.session.get(PASSWORD_RESET_VERIFICATION_SESSION_KEY) or {}
+        by_reset = (reset.get("email") or "").lower() == email and (
+            str(reset.get("user_id")) == str(user.pk)
+        )
+        return by_code or by_reset
+
+    def _claim(self, user: User, **proof) -> None:
+        from .ownership import user_claim_by_proof
+
+        had_password = user.has_usable_password()
+        user_claim_by_proof(user=user, **proof)
+        if had_password and self.request is not None:
+            messages.warning(
+                self.request,
+                _(
+                    "这个账户以前没有确认过，为安全起见，之前设置的密码已经作废，"
+                    "其他设备上的登录也已退出。请设置一个新密码。"
+                ),
+            )
+
+    def login(self, request, user: User) -> None:
+        # The account may have changed since allauth loaded it (a claim voids the password): the
+        # session must keep the current password hash, or the next request would log out.
+        user.refresh_from_db(fields=["password", "email", "phone", "phone_verified"])
+        super().login(request, user)
+
+    def email_proven(self, request, email_address) -> None:
+        """An address was verified for the first time (allauth's ``email_confirmed``)."""
+        user = email_address.user
+        if user.phone_verified:
+            return  # the account belongs to whoever proved its number
+        if self._proven_without_password(user, email=email_address.email):
+            self._claim(user, proven_email=email_address.email)
+
+    def get_login_redirect_url(self, request) -> str:
+        # Someone whose password was voided (or who never had one) is asked to set one.
+        if not request.user.has_usable_password():
+            from django.urls import reverse
+
+            return reverse("accounts:password")
+        return super().get_login_redirect_url(request)
 
     def get_user_by_phone(self, phone: str) -> User | None:
         try:

@@ -1,7 +1,8 @@
-"""Hooks into django-allauth. The signal is allauth's only extension point after sign-up, so
-the receiver does nothing but hand over to a service."""
+"""Hooks into django-allauth. Signals are allauth's only extension points after sign-up and
+after an email address is verified, so the receivers do nothing but hand over (to a service, or
+to the adapter, which knows how the address was proven)."""
 
-from allauth.account.signals import user_signed_up
+from allauth.account.signals import email_confirmed, user_signed_up
 from django.dispatch import receiver
 
 from .services import user_welcome_enqueue
@@ -10,3 +11,10 @@ from .services import user_welcome_enqueue
 @receiver(user_signed_up, dispatch_uid="accounts.welcome_on_signup")
 def _welcome_on_signup(sender, request, user, **kwargs) -> None:
     user_welcome_enqueue(user=user)
+
+
+@receiver(email_confirmed, dispatch_uid="accounts.claim_on_email_proof")
+def _claim_on_email_proof(sender, request, email_address, **kwargs) -> None:
+    from allauth.account.adapter import get_adapter
+
+    get_adapter(request).email_proven(request, email_address)
