@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+from allauth.mfa.utils import encrypt
 from django.db import transaction
 from django.utils import timezone
 
+from .mfa import mfa_required
 from .models import User
 from .roles import ROLE_LABELS, Role
 from .services import roles_sync
 
 ORDER = 10
 PASSWORD = "qiaoxin2026"
+#: The authenticator-app secret (base32) of every demo persona that must use a second factor
+#: (group leader, cadre, staff, admin), so `make run` users can add it to an app once; or run
+#: `python manage.py demo_totp` for the current codes. Real accounts bind their own on first
+#: login: this secret is public and is only ever given to the demo logins.
+DEMO_TOTP_SECRET = "QIAOXINDEMOQIAOXINDEMOQIAOXIN234"
 
 # (role, username, name, phone, email)
 PERSONAS: list[tuple[str, str, str, str, str]] = [
@@ -47,6 +56,25 @@ def seed(*, stdout, options: dict | None = None) -> list[tuple[str, str, str]]:
             EmailAddress.objects.update_or_create(
                 user=user, email=email, defaults={"verified": True, "primary": True}
             )
-        logins.append((str(ROLE_LABELS[role]), phone.removeprefix("+86"), PASSWORD))
+        second_factor = ""
+        if mfa_required(User.objects.get(pk=user.pk)):  # fresh: permissions are cached
+            _demo_totp(user)
+            second_factor = " + 动态码"
+        logins.append((str(ROLE_LABELS[role]), phone.removeprefix("+86"), PASSWORD + second_factor))
     stdout.write(f"accounts: {len(PERSONAS)} demo logins ready.")
+    stdout.write(
+        f"accounts: logins marked '+ 动态码' also ask for an authenticator-app code. Add the demo "
+        f"secret {DEMO_TOTP_SECRET} (issuer 侨心) to an authenticator app, or run "
+        "`python manage.py demo_totp` for the current codes."
+    )
     return logins
+
+
+def _demo_totp(user: User) -> None:
+    """The demo secret as the persona's authenticator app, plus recovery codes (idempotent)."""
+    Authenticator.objects.update_or_create(
+        user=user,
+        type=Authenticator.Type.TOTP,
+        defaults={"data": {"secret": encrypt(DEMO_TOTP_SECRET)}},
+    )
+    RecoveryCodes.activate(user)

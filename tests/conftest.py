@@ -4,12 +4,13 @@ volunteer, group_leader, cadre, committee_member, staff, admin and an outsider."
 from __future__ import annotations
 
 import pytest
+from django.http import HttpRequest
 from django.test import Client
 
 from accounts import sms
 from accounts.roles import Role
 from accounts.services import roles_sync
-from tests.factories import UserFactory
+from tests.factories import UserFactory, with_totp
 
 PASSWORD = "correct-horse-42"
 
@@ -57,7 +58,33 @@ def _persona(roles, role: str | None, **extra):
         if role == Role.STAFF:
             user.is_staff = True
             user.save()
+    if role in ("admin", Role.STAFF, Role.CADRE, Role.GROUP_LEADER):
+        # They must sign in with a second factor: give them the authenticator app they set up.
+        with_totp(user)
     return user
+
+
+@pytest.fixture(autouse=True)
+def _force_login_passes_mfa(monkeypatch):
+    """``client.force_login(user)`` stands for a complete login: for a user with an
+    authenticator app it also marks the session as having passed the second factor, as
+    allauth's login flow does (without it accounts.middleware logs such a session out).
+    A user who must use a second factor and has none is still sent to set it up."""
+    from allauth.mfa.models import Authenticator
+
+    from accounts.mfa import session_mark_mfa_passed
+
+    original = Client.force_login
+
+    def force_login(self, user, backend=None):
+        original(self, user, backend)
+        if Authenticator.objects.filter(user_id=user.pk, type=Authenticator.Type.TOTP).exists():
+            request = HttpRequest()
+            request.session = self.session
+            session_mark_mfa_passed(request, user, type=Authenticator.Type.TOTP)
+            request.session.save()
+
+    monkeypatch.setattr(Client, "force_login", force_login)
 
 
 @pytest.fixture

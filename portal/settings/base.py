@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     # accounts
     "allauth",
     "allauth.account",
+    "allauth.mfa",
     # Django
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -83,6 +84,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # Session lifetime by role, then the second factor (see accounts/middleware.py).
+    "accounts.middleware.SessionLifetimeMiddleware",
+    "accounts.middleware.MFARequiredMiddleware",
     # allauth's RateLimited raised anywhere becomes the 429 page, never a 500.
     "accounts.ratelimits.RateLimitedMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
@@ -350,6 +354,26 @@ WAGTAIL_FRONTEND_LOGIN_URL = "account_login"  # private pages ask for a login he
 WAGTAIL_PASSWORD_MANAGEMENT_ENABLED = False
 WAGTAIL_PASSWORD_RESET_ENABLED = False
 WAGTAIL_EMAIL_MANAGEMENT_ENABLED = False
+
+# --- security: MFA and sessions --------------------------------------------------------------
+# A second factor (allauth.mfa: an authenticator app, plus recovery codes) for staff, admins and
+# every role that may unmask numbers; accounts.middleware makes them set it up on first login.
+# No WebAuthn: phones and authenticator apps are what the office and the group leaders have.
+MFA_ADAPTER = "accounts.mfa.MFAAdapter"
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "侨心"
+# One 30-second step either side: a phone's clock a little off, or a code typed as it changes.
+MFA_TOTP_TOLERANCE = 1
+MFA_FORMS = {
+    "activate_totp": "accounts.mfa.ActivateTOTPForm",
+    "authenticate": "accounts.mfa.AuthenticateForm",
+    "reauthenticate": "accounts.mfa.ReauthenticateForm",
+}
+# Sessions: relatives stay logged in for 14 days, those who can see everything for 8 hours
+# without a request. The lifetime is pushed forward at most every SESSION_REFRESH_SECONDS.
+SESSION_COOKIE_AGE = env.integer("SESSION_COOKIE_AGE", 14 * 24 * 3600, minimum=300)
+SESSION_IDLE_STAFF_SECONDS = env.integer("SESSION_IDLE_STAFF_SECONDS", 8 * 3600, minimum=300)
+SESSION_REFRESH_SECONDS = 5 * 60
 
 LOGGING = {
     "version": 1,

@@ -1,3 +1,3 @@
-from .accounts import UserFactory
+from .accounts import UserFactory, totp_code, with_totp
 
-__all__ = ["UserFactory"]
+__all__ = ["UserFactory", "totp_code", "with_totp"]
