@@ -16,7 +16,14 @@ from core.phones import InvalidPhone, normalize_phone
 
 from .forms import PhoneField
 from .models import User
-from .sms import SmsError, send_sms
+from .services import user_welcome_enqueue
+from .sms import SmsError, SmsPurpose, SmsRateLimited, SmsRefused, send_sms, sms_throttle
+
+# allauth's "we sent you a code" messages, not shown when the text was not sent.
+_SMS_SENT_MESSAGES = (
+    "account/messages/phone_verification_sent.txt",
+    "account/messages/login_code_sent.txt",
+)
 
 logger = logging.getLogger(__name__)
 
@@ -104,6 +111,9 @@ class AccountAdapter(DefaultAccountAdapter):
         if first_proof and self._proven_without_password(user, phone=phone):
             self._claim(user, proven_phone=phone)
         self.set_phone(user, phone, True)
+        # The welcome text waits for a verified number (see user_welcome_send); a user welcomed
+        # already gets nothing more.
+        user_welcome_enqueue(user=user)
 
     # --- first proof of ownership -------------------------------------------------------------
 
@@ -179,14 +189,51 @@ class AccountAdapter(DefaultAccountAdapter):
             return None
         return User.objects.filter(phone=e164, is_active=True).order_by("pk").first()
 
-    def _send(self, phone: str, text: str) -> None:
+    # --- texts ----------------------------------------------------------------------------------
+    # allauth sends three texts. Only the code may go to a number nobody has verified; the other
+    # two exist so that the browser cannot tell a registered number from another (allauth's
+    # anti-enumeration), and a text to a number nobody verified would let anyone make the site
+    # write to any number. So those are dropped unless a verified account holds the number, and
+    # a dropped text still counts against the limits: the browser sees the same either way.
+
+    def _send(self, phone: str, text: str | None, purpose: SmsPurpose) -> None:
+        """Send (or, with ``text=None``, only count) one text; tell the person when it failed."""
+        request = self.request
         try:
-            send_sms(phone=phone, text=text)
+            if text is None:
+                sms_throttle(phone=phone, request=request)
+            else:
+                send_sms(phone=phone, text=text, purpose=purpose, request=request)
+        except SmsRateLimited as exc:
+            logger.warning("SMS (%s) refused by the %s limit", purpose, exc.scope)
+            self._sms_not_sent(_("短信发送太频繁，请过一个小时再试；也可以改用电子邮箱登录。"))
+        except SmsRefused:
+            if purpose == SmsPurpose.CODE:  # the phone forms refuse such numbers before this
+                self._sms_not_sent(_("无法向这个号码发送短信，请换一个手机号码。"))
         except SmsError:
-            logger.warning("verification SMS to %s failed", phone)
-            request = getattr(self, "request", None)
-            if request is not None:
-                messages.error(request, _("短信发送失败，请稍后点击“重新发送”再试。"))
+            logger.warning("SMS (%s) failed", purpose)
+            self._sms_not_sent(_("短信发送失败，请稍后点击“重新发送”再试。"))
+
+    def _sms_not_sent(self, text: str) -> None:
+        if self.request is not None:
+            # allauth adds "the code was sent" after this; add_message drops it.
+            self.request._sms_not_sent = True
+            messages.error(self.request, text)
+
+    def add_message(
+        self,
+        request,
+        level,
+        message_template=None,
+        message_context=None,
+        extra_tags="",
+        message=None,
+    ) -> None:
+        if getattr(request, "_sms_not_sent", False) and message_template in _SMS_SENT_MESSAGES:
+            return
+        super().add_message(
+            request, level, message_template, message_context, extra_tags, message=message
+        )
 
     def send_verification_code_sms(self, user: User, phone: str, code: str, **kwargs) -> None:
         minutes = self._code_minutes()
@@ -194,15 +241,20 @@ class AccountAdapter(DefaultAccountAdapter):
             phone,
             _("您的验证码是 %(code)s，%(minutes)s 分钟内有效。请勿告诉他人。")
             % {"code": code, "minutes": minutes},
+            SmsPurpose.CODE,
         )
 
     def send_unknown_account_sms(self, phone: str, **kwargs) -> None:
-        self._send(
-            phone, _("有人用这个号码登录侨心，但该号码尚未注册。如需注册，请打开网站点击“注册”。")
-        )
+        # No account has this number, so nobody has verified it: never text it, only count.
+        self._send(phone, None, SmsPurpose.ACCOUNT)
 
     def send_account_already_exists_sms(self, phone: str) -> None:
-        self._send(phone, _("这个号码已经注册过侨心账户，请直接登录；忘记密码可用短信验证码登录。"))
+        # Sent only when a verified account holds the number (SmsPurpose.ACCOUNT checks).
+        self._send(
+            phone,
+            _("这个号码已经注册过侨心账户，请直接登录；忘记密码可用短信验证码登录。"),
+            SmsPurpose.ACCOUNT,
+        )
 
     @staticmethod
     def _code_minutes() -> int:

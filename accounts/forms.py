@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from core.phones import InvalidPhone, normalize_phone
+from core.phones import InvalidPhone, NotTextable, normalize_phone, textable_check
 
 
 class PhoneField(forms.CharField):
@@ -47,11 +47,15 @@ class PhoneField(forms.CharField):
         if not value:
             return value
         try:
-            return normalize_phone(value)
+            phone = normalize_phone(value)
+            textable_check(phone)  # every number here receives codes: no premium rate, no region
+        except NotTextable as exc:  # outside SMS_ALLOWED_REGIONS (see core.phones)
+            raise forms.ValidationError(exc.message, code=f"not_textable_{exc.code}") from None
         except InvalidPhone:
             raise forms.ValidationError(
                 self.error_messages["invalid_phone"], code="invalid_phone"
             ) from None
+        return phone
 
 
 class SignupForm(AllauthSignupForm):

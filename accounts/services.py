@@ -13,36 +13,54 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from .models import Message, User
-from .sms import send_sms
+from .sms import SmsPurpose, send_sms, sms_number_allowed, sms_user_text
 
 logger = logging.getLogger(__name__)
 
 
 def user_welcome_enqueue(*, user: User) -> None:
-    """Queue the welcome message; it leaves only once the sign-up transaction has committed."""
+    """Queue the welcome message; it leaves only once the current transaction has committed.
+
+    Called at sign-up and when a phone number is verified (the welcome waits for that)."""
     from .tasks import welcome_send
 
-    welcome_send.delay_on_commit(user.pk)
+    if user.welcomed_at is None:
+        welcome_send.delay_on_commit(user.pk)
+
+
+#: The most of a name that goes into the welcome text.
+WELCOME_NAME_MAX = 20
 
 
 @transaction.atomic
 def user_welcome_send(*, user_id: int) -> bool:
     """Send the welcome message by SMS and/or email, at most once per user.
 
+    A user with a phone number is welcomed once that number is verified, by SMS (and by email
+    if they gave one): a text goes only to a number its owner has proved, never to whatever was
+    typed at sign-up. Until then the job sends nothing and leaves ``welcomed_at`` unset;
+    verifying the number queues it again (``AccountAdapter.set_phone_verified``). A user
+    without a phone is welcomed by email at once. The name comes in through ``sms_user_text``.
+
     Takes the user row lock so two workers running the same job (a retry after a lost worker)
-    cannot both send. Returns False when the message had been sent already or the user is gone.
-    Raises SmsError / OSError on delivery failure, leaving ``welcomed_at`` unset so a retry sends.
+    cannot both send. Returns False when the message had been sent already, the user is gone or
+    the phone is not verified yet. Raises SmsError / OSError on delivery failure (SmsRateLimited
+    when the hourly cap is reached), leaving ``welcomed_at`` unset so a retry sends.
     """
     user = User.objects.select_for_update().filter(pk=user_id, is_active=True).first()
     if user is None or user.welcomed_at is not None:
         return False
+    if user.phone and not user.phone_verified:
+        logger.info("welcome of user %s waits for the phone to be verified", user.pk)
+        return False
     with translation.override(settings.LANGUAGE_CODE):
         context = {"user": user, "site_url": settings.WAGTAILADMIN_BASE_URL}
-        if user.phone:
+        if user.phone and sms_number_allowed(user.phone):
             send_sms(
                 phone=user.phone,
                 text=_("%(name)s，欢迎加入侨心！报名活动、加入义工队都可以在网站上办理。")
-                % {"name": user.display_name},
+                % {"name": sms_user_text(user.display_name, max_length=WELCOME_NAME_MAX)},
+                purpose=SmsPurpose.ACCOUNT,
             )
         if user.email:
             send_mail(

@@ -58,3 +58,62 @@ def display_phone(e164: str) -> str:
         )
     except phonenumbers.NumberParseException:
         return e164
+
+
+# --- numbers a text may go to -----------------------------------------------------------------
+
+# Types of number that receive texts. Everything else (premium rate, shared cost, toll free,
+# VoIP, pagers, UAN, voicemail, a landline) either cannot receive a text or is a way to make the
+# site pay someone: a text to a premium-rate number abroad is "toll fraud".
+_TEXTABLE_TYPES = (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE)
+
+
+class NotTextable(InvalidPhone):
+    """A valid number the portal will not send a text to. ``code`` is "region" or "type";
+    ``message`` says so in the reader's language and what to do instead."""
+
+    def __init__(self, code: str):
+        from django.utils.translation import gettext_lazy as _
+
+        self.code = code
+        self.message = {
+            "region": _(
+                "暂不能向这个国家或地区的号码发送短信。请换一个能收短信的手机号码"
+                "（大陆、港澳台或侨胞常住国家的号码），或改用电子邮箱。"
+            ),
+            "type": _(
+                "这个号码不是手机号码（可能是收费、免费或共享费用的服务号码），收不到短信，"
+                "请填写您自己的手机号码。"
+            ),
+        }[code]
+        super().__init__(code)
+
+
+def textable_check(e164: str, *, allowed_regions=None) -> None:
+    """Raise NotTextable unless a text to ``e164`` may be sent: a mobile number (by
+    phonenumbers' metadata) of a region in ``allowed_regions`` (default: the setting
+    ``SMS_ALLOWED_REGIONS``). Raises InvalidPhone for something that is not a number at all."""
+    if allowed_regions is None:
+        from django.conf import settings
+
+        allowed_regions = settings.SMS_ALLOWED_REGIONS
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException as exc:
+        raise InvalidPhone(str(exc)) from None
+    if not phonenumbers.is_valid_number(number):
+        raise InvalidPhone("not a valid number")
+    # The region of the number itself (+1 684… is American Samoa, not the US), not of the
+    # calling code.
+    if phonenumbers.region_code_for_number(number) not in allowed_regions:
+        raise NotTextable("region")
+    if phonenumbers.number_type(number) not in _TEXTABLE_TYPES:
+        raise NotTextable("type")
+
+
+def is_textable(e164: str) -> bool:
+    try:
+        textable_check(e164)
+    except InvalidPhone:
+        return False
+    return True

@@ -34,7 +34,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from accounts.sms import SmsError, send_sms
+from accounts.sms import SmsError, SmsPurpose, send_sms, sms_number_allowed, sms_user_text
 
 from .dates import when_text
 from .models import EventPage, Signup, SignupNotice
@@ -114,25 +114,15 @@ def notice_text(*, signup: Signup, kind: str, key: str = "") -> NoticeText:
         if event.cancel_reason
         else "",
     }
-    short = {
-        Kind.CONFIRMED: _("您已报名“%(title)s”：%(when)s，%(place)s。签到码 %(code)s。"),
-        Kind.WAITLISTED: _(
-            "“%(title)s”名额已满，您在候补名单第 %(position)s 位，有名额时会通知您。"
-        ),
-        Kind.PROMOTED: _(
-            "候补转正：您可以参加“%(title)s”了，%(when)s，%(place)s。签到码 %(code)s。"
-        ),
-        Kind.REMINDER: _("提醒：“%(title)s”将于 %(when)s 在%(place)s开始，签到码 %(code)s。"),
-        Kind.CHANGED: _("“%(title)s”时间地点有变：现为 %(when)s，%(place)s。"),
-        Kind.CANCELLED: _("很抱歉，原定 %(when)s 的“%(title)s”已取消。%(reason_text)s"),
-    }[kind] % values
-    if resumed:
-        short = _("“%(title)s”不再取消，照常举办：%(when)s，%(place)s。") % values
+    short = _short_text(kind=kind, values=values, resumed=resumed)
+    # The SMS carries the same words, each value made one line and capped (staff typed them,
+    # but a text must stay short and can carry no second signature).
+    sms_short = _short_text(kind=kind, values=_sms_values(values), resumed=resumed)
     if kind in QR_KINDS:
         # Short on purpose: the code to read out, and where the QR is.
-        sms = short + _("二维码见“我的报名”：%(url)s") % {"url": absolute_url(my_signups_path)}
+        sms = sms_short + _("二维码见“我的报名”：%(url)s") % {"url": absolute_url(my_signups_path)}
     else:
-        sms = short + url
+        sms = sms_short + url
     context = {
         **values,
         "signup": signup,
@@ -146,6 +136,39 @@ def notice_text(*, signup: Signup, kind: str, key: str = "") -> NoticeText:
     }
     title = render_to_string(f"emails/events/{kind}.subject.txt", context).strip()
     return NoticeText(title=title, short=short, sms=sms, context=context)
+
+
+#: How much of each value an SMS carries.
+SMS_VALUE_MAX = {"title": 30, "place": 30, "reason": 40}
+
+
+def _sms_values(values: dict) -> dict:
+    sms_values = dict(values)
+    for name, max_length in SMS_VALUE_MAX.items():
+        sms_values[name] = sms_user_text(values[name], max_length=max_length)
+    sms_values["reason_text"] = (
+        _("原因：%(reason)s。") % {"reason": sms_values["reason"].rstrip("。")}
+        if sms_values["reason"]
+        else ""
+    )
+    return sms_values
+
+
+def _short_text(*, kind: str, values: dict, resumed: bool) -> str:
+    if resumed:
+        return _("“%(title)s”不再取消，照常举办：%(when)s，%(place)s。") % values
+    return {
+        Kind.CONFIRMED: _("您已报名“%(title)s”：%(when)s，%(place)s。签到码 %(code)s。"),
+        Kind.WAITLISTED: _(
+            "“%(title)s”名额已满，您在候补名单第 %(position)s 位，有名额时会通知您。"
+        ),
+        Kind.PROMOTED: _(
+            "候补转正：您可以参加“%(title)s”了，%(when)s，%(place)s。签到码 %(code)s。"
+        ),
+        Kind.REMINDER: _("提醒：“%(title)s”将于 %(when)s 在%(place)s开始，签到码 %(code)s。"),
+        Kind.CHANGED: _("“%(title)s”时间地点有变：现为 %(when)s，%(place)s。"),
+        Kind.CANCELLED: _("很抱歉，原定 %(when)s 的“%(title)s”已取消。%(reason_text)s"),
+    }[kind] % values
 
 
 # -- rules ------------------------------------------------------------------------------------
@@ -210,8 +233,26 @@ def _send_email(signup: Signup, text: NoticeText) -> None:
     email.send()
 
 
+def signup_sms_recipient(signup: Signup) -> tuple[str, SmsPurpose] | None:
+    """The number a notice may be texted to, and why it may: the person's own account number
+    once they have verified it, else their number in the register (entered by staff). A number
+    only typed somewhere (an account's number never verified) gets no text; nor does a number
+    outside SMS_ALLOWED_REGIONS. Read when the notice leaves, so a corrected number is used."""
+    user = signup.user if signup.user_id and signup.user.is_active else None
+    if user is not None and user.phone and user.phone_verified:
+        phone, purpose = user.phone, SmsPurpose.ACCOUNT
+    elif signup.member_id and signup.member.mobile:
+        phone, purpose = signup.member.mobile, SmsPurpose.REGISTER
+    else:
+        return None
+    return (phone, purpose) if sms_number_allowed(phone) else None
+
+
 def _send_sms(signup: Signup, text: NoticeText) -> None:
-    send_sms(phone=signup.phone, text=text.sms)
+    recipient = signup_sms_recipient(signup)
+    if recipient is not None:  # checked by signup_channels; the number may have changed since
+        phone, purpose = recipient
+        send_sms(phone=phone, text=text.sms, purpose=purpose)
 
 
 SENDERS = {"site": _send_site, "email": _send_email, "sms": _send_sms}
@@ -225,7 +266,7 @@ def signup_channels(signup: Signup) -> list[str]:
         channels.append("site")
         if user.email:
             channels.append("email")
-    if signup.phone:
+    if signup_sms_recipient(signup) is not None:
         channels.append("sms")
     return channels
 
@@ -240,7 +281,7 @@ def signup_notice_deliver(*, signup_id: int, kind: str, key: str = "") -> bool:
     """
     if kind not in Kind.values:
         raise ValueError(f"unknown notice kind {kind!r}")
-    signup = Signup.objects.select_related("event", "user").filter(pk=signup_id).first()
+    signup = Signup.objects.select_related("event", "user", "member").filter(pk=signup_id).first()
     if signup is None or not signup_notice_wanted(signup=signup, kind=kind):
         return False
     try:

@@ -7,6 +7,8 @@ import secrets
 import zoneinfo
 from pathlib import Path
 
+import phonenumbers
+
 from core import env
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -234,6 +236,31 @@ EMAIL_USE_TLS = env.boolean("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = env.boolean("EMAIL_USE_SSL", False)
 DEFAULT_FROM_EMAIL = env.string("DEFAULT_FROM_EMAIL", "侨心 <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- security: SMS ---------------------------------------------------------------------------
+# Every text passes accounts.sms.send_sms, which refuses numbers outside these regions and
+# numbers that are not mobiles (premium rate, shared cost, toll free…), and counts each text
+# against three limits on the shared cache (a window of one hour from the first text):
+# per number and per client IP for texts a web request causes (codes, "already registered"),
+# and all texts together. Regions: mainland China, Hong Kong, Macao, Taiwan and the countries
+# the register holds (where the federation's overseas Chinese live).
+_SMS_DEFAULT_REGIONS = [
+    *("CN", "HK", "MO", "TW"),  # mainland China, Hong Kong, Macao, Taiwan
+    *("US", "CA", "AU", "NZ", "GB", "FR", "DE", "IT", "ES", "NL", "BE", "AT", "CH", "SE", "RU"),
+    *("JP", "KR", "SG", "MY", "TH", "ID", "PH", "VN", "AE", "BR", "AR", "ZA"),
+]
+SMS_ALLOWED_REGIONS = [
+    code.upper() for code in env.csv_list("SMS_ALLOWED_REGIONS", _SMS_DEFAULT_REGIONS)
+]
+_unknown_regions = sorted(set(SMS_ALLOWED_REGIONS) - phonenumbers.SUPPORTED_REGIONS)
+if _unknown_regions:
+    raise env.EnvError(
+        "SMS_ALLOWED_REGIONS",
+        f"must list ISO 3166 region codes (CN,HK,US,…); unknown: {', '.join(_unknown_regions)}.",
+    )
+SMS_NUMBER_HOURLY_LIMIT = env.integer("SMS_NUMBER_HOURLY_LIMIT", 5, minimum=1)
+SMS_IP_HOURLY_LIMIT = env.integer("SMS_IP_HOURLY_LIMIT", 20, minimum=1)
+SMS_HOURLY_LIMIT = env.integer("SMS_HOURLY_LIMIT", 1000, minimum=1)
 
 # --- language and time ------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
