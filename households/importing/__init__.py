@@ -11,18 +11,21 @@ Every refused row is kept with its row number, column and reason, and can be dow
 
 from .base import ImportFileError, Outcome, Rejected, Table
 from .checking import check_rows
+from .limits import Limits
 from .reading import auto_mapping, mapping_from_names, mapping_problems, read_table
 from .workbooks import rejected_workbook, template_workbook
-from .writing import import_file, run_import
+from .writing import import_file, import_table, run_import
 
 __all__ = [
     "ImportFileError",
+    "Limits",
     "Outcome",
     "Rejected",
     "Table",
     "auto_mapping",
     "check_rows",
     "import_file",
+    "import_table",
     "mapping_from_names",
     "mapping_problems",
     "read_table",

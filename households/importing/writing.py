@@ -23,6 +23,7 @@ from .base import (
     Table,
 )
 from .checking import _member_identity, check_rows
+from .limits import Limits
 from .reading import auto_mapping, mapping_problems, read_table
 
 # --- planning and writing ----------------------------------------------------------------------
@@ -238,14 +239,32 @@ def import_file(
     actor: User | None,
     header_row: int | None = None,
     progress: Callable[[int], None] | None = None,
+    limits: Limits | None = None,
 ) -> tuple[Table, Outcome]:
-    """Read, check and (with ``write``) import one file. Used by the CLI and the Celery task."""
-    table = read_table(path, header_row)
+    """Read (within ``limits``, the settings by default), check and (with ``write``) import one
+    file. Used by the CLI and the benchmarks."""
+    table = read_table(path, header_row, limits=limits)
+    outcome = import_table(
+        table, mapping=mapping, write=write, actor=actor, source=path.name, progress=progress
+    )
+    return table, outcome
+
+
+def import_table(
+    table: Table,
+    *,
+    mapping: dict[str, str] | None = None,
+    write: bool,
+    actor: User | None,
+    source: str,
+    progress: Callable[[int], None] | None = None,
+) -> Outcome:
+    """Check and (with ``write``) import a table already read."""
     mapping = mapping or auto_mapping(table.headers)
     problems = mapping_problems(mapping)
     if problems:
         raise ImportFileError(" ".join(problems))
     rows, outcome = check_rows(table, mapping, progress=progress)
-    run_import(rows, outcome, write=write, actor=actor, source=path.name)
+    run_import(rows, outcome, write=write, actor=actor, source=source)
     outcome.rejected.sort(key=lambda r: r.row)
-    return table, outcome
+    return outcome

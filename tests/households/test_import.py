@@ -36,6 +36,15 @@ def valid_id(born: str = "19560312", serial: str = "123") -> str:
     return first17 + id_check_char(first17)
 
 
+@pytest.fixture(autouse=True)
+def _private_files_in_tmp(settings, tmp_path):
+    """Uploads go to the test's own folder, not var/private."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "private": {**settings.STORAGES["private"], "OPTIONS": {"location": tmp_path / "private"}},
+    }
+
+
 @pytest.fixture
 def world(db):
     community = Community.objects.create(name="东港社区")

@@ -1,8 +1,14 @@
 """python manage.py import_register PATH [--dry-run] [--mapping FILE] [--rejected OUT.xlsx]
+[--max-mb N]
 
 Imports a register file as the web import does, without Celery. Prints what was (or, with
 --dry-run, would be) created, updated, unchanged and rejected; exits 0 only when no row was
 rejected. Rejected rows are listed and written to an .xlsx next to the file.
+
+The file passes the same checks as an upload (sheet extent, shared strings, compression,
+rows, columns and cells: households/importing/limits.py) and is read once. The upload size
+limit (IMPORT_MAX_UPLOAD_MB) is the web's: here the file is already on the server, and a
+register of a million people is larger; --max-mb sets a limit of its own.
 """
 
 from __future__ import annotations
@@ -15,11 +21,13 @@ from django.core.management.base import BaseCommand, CommandError
 
 from households.importing import (
     ImportFileError,
-    import_file,
+    Limits,
+    import_table,
     mapping_from_names,
     read_table,
     rejected_workbook,
 )
+from households.importing.limits import MB
 
 
 class Command(BaseCommand):
@@ -34,17 +42,32 @@ class Command(BaseCommand):
             help='JSON file {"column header": "field"}; fields as in the import template',
         )
         parser.add_argument("--rejected", type=Path, help="where to write the rejected rows")
+        parser.add_argument(
+            "--max-mb", type=int, help="refuse files larger than this (default: no size limit)"
+        )
 
-    def handle(self, *args, path: Path, dry_run: bool, mapping: Path | None, rejected, **options):
+    def handle(
+        self,
+        *args,
+        path: Path,
+        dry_run: bool,
+        mapping: Path | None,
+        rejected,
+        max_mb: int | None,
+        **options,
+    ):
         if not path.exists():
             raise CommandError(f"文件不存在：{path}")
+        limits = Limits.from_settings(max_bytes=max_mb * MB if max_mb else None)
         try:
             columns = None
-            if mapping:
-                table = read_table(path)
-                by_name = json.loads(mapping.read_text(encoding="utf-8"))
+            by_name = json.loads(mapping.read_text(encoding="utf-8")) if mapping else None
+            table = read_table(path, limits=limits)
+            if by_name is not None:
                 columns = mapping_from_names(table.headers, by_name)
-            table, outcome = import_file(path, mapping=columns, write=not dry_run, actor=None)
+            outcome = import_table(
+                table, mapping=columns, write=not dry_run, actor=None, source=path.name
+            )
         except (ImportFileError, json.JSONDecodeError) as exc:
             raise CommandError(str(exc)) from exc
         summary = outcome.summary()
