@@ -73,10 +73,14 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.forms",  # Django's widget templates, for FORM_RENDERER below
+    "csp",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Right after SecurityMiddleware: every response gets the policy, cached pages included.
+    "portal.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "portal.middleware.PortalLocaleMiddleware",
@@ -401,6 +405,41 @@ MFA_FORMS = {
 SESSION_COOKIE_AGE = env.integer("SESSION_COOKIE_AGE", 14 * 24 * 3600, minimum=300)
 SESSION_IDLE_STAFF_SECONDS = env.integer("SESSION_IDLE_STAFF_SECONDS", 8 * 3600, minimum=300)
 SESSION_REFRESH_SECONDS = 5 * 60
+
+# --- security: Content-Security-Policy --------------------------------------------------------
+# One strict policy for the public site and the Wagtail admin (portal/csp.py sends it): nothing
+# is loaded from another host (the site must work on an intranet) and no inline script runs.
+# Our templates keep their scripts and styles in static files; the Wagtail widgets that still
+# write inline scripts are rendered with inert data elements instead (templates/wagtailadmin/,
+# portal/csp.py, static/js/admin-init.js). Why each directive: SECURITY.md.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        # data: for small images inlined in Wagtail's CSS, blob: for its upload previews.
+        "img-src": ["'self'", "data:", "blob:"],
+        "connect-src": ["'self'"],
+        "media-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        # 'self' only where a view sends X-Frame-Options: SAMEORIGIN (Wagtail's preview).
+        "frame-ancestors": ["'none'"],
+    }
+}
+# Added in the admin only: the rich-text editor (Draftail) writes its placeholder hints as a
+# <style> element whose selectors name each block, so no hash can allow it.
+CONTENT_SECURITY_POLICY_ADMIN_UPDATE = {"style-src-elem": ["'self'", "'unsafe-inline'"]}
+# The camera for the check-in page on our own pages; no microphone, location, payment or USB.
+PERMISSIONS_POLICY = "camera=(self), microphone=(), geolocation=(), payment=(), usb=()"
+# Django's defaults, stated so they are not lost: SecurityMiddleware sends them.
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+# Widgets render through the project's templates, so templates/wagtailadmin/widgets/ can
+# replace the Wagtail widget templates that carry inline scripts.
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 LOGGING = {
     "version": 1,
