@@ -85,6 +85,67 @@ class SignupForm(AllauthSignupForm):
             )
         return cleaned
 
+    # --- a registered address is never revealed -------------------------------------------
+    # allauth hides a taken address only when email verification is mandatory for everyone;
+    # ours is optional (many people have no email), so it answered "这个电子邮箱已经注册过了".
+    # Instead the address's owner is told by email, and the browser sees what a new sign-up
+    # sees: with a new phone number, the account is made without the address (and the number
+    # must be verified); with no phone, the "confirm your email" page, which is also what a new
+    # email-only sign-up gets now (it is logged in once the link is followed).
+
+    email_taken = False
+
+    def validate_unique_email(self, value: str) -> str:
+        from allauth.account.adapter import get_adapter
+        from allauth.account.internal.flows.manage_email import assess_unique_email
+
+        self.email_taken = assess_unique_email(value) is not True
+        return get_adapter().validate_unique_email(value)
+
+    def try_save(self, request):
+        from allauth.account.app_settings import EmailVerificationMethod
+        from allauth.account.internal.flows.login import perform_login
+        from allauth.account.internal.flows.signup import complete_signup
+        from allauth.account.models import Login
+
+        email = self.cleaned_data.get("email")
+        phone = self.cleaned_data.get("phone")
+        if self.account_already_exists or not email:  # a taken number: allauth's own way
+            return super().try_save(request)
+        if self.email_taken and phone:
+            self.cleaned_data["email"] = ""
+            user, response = super().try_save(request)
+            _tell_owner_of_taken_address(request, email)
+            return user, response
+        if self.email_taken:
+            login = Login(
+                user=None,
+                email=email,
+                signup=True,
+                email_verification=EmailVerificationMethod.MANDATORY,
+            )
+            return None, perform_login(request, login)
+        if not phone:
+            user, response = super().try_save(request)
+            if response is None:
+                response = complete_signup(
+                    request, user=user, email_verification=EmailVerificationMethod.MANDATORY
+                )
+            return user, response
+        return super().try_save(request)
+
+
+def _tell_owner_of_taken_address(request, email: str) -> None:
+    """allauth's "someone tried to sign up with your address" mail, at most one per address in
+    the confirm_email limit (the same that limits confirmation mails to it)."""
+    from allauth.account.adapter import get_adapter
+    from allauth.account.internal.flows.email_verification import (
+        consume_email_verification_rate_limit,
+    )
+
+    if consume_email_verification_rate_limit(request, email):
+        get_adapter(request).send_account_already_exists_mail(email)
+
 
 def _code_field(form: forms.Form) -> None:
     field = form.fields["code"]

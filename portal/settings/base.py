@@ -90,11 +90,11 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # allauth's RateLimited raised anywhere becomes the 429 page, never a 500.
+    "accounts.ratelimits.RateLimitedMiddleware",
     # Session lifetime by role, then the second factor (see accounts/middleware.py).
     "accounts.middleware.SessionLifetimeMiddleware",
     "accounts.middleware.MFARequiredMiddleware",
-    # allauth's RateLimited raised anywhere becomes the 429 page, never a 500.
-    "accounts.ratelimits.RateLimitedMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
 ]
 
@@ -202,6 +202,10 @@ ACCOUNT_RATE_LIMITS = {
 # which behind a proxy is the proxy's own. allauth's limits and ours read it (adapter's
 # get_client_ip).
 ALLAUTH_TRUSTED_PROXY_COUNT = env.integer("TRUSTED_PROXY_COUNT", 0, minimum=0)
+# An email-only sign-up waits for its address to be confirmed (the page is the same whether the
+# address was new or taken: accounts.forms.SignupForm); following the link in the same browser
+# logs in (allauth does so only for the session that signed up).
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 PHONENUMBER_DEFAULT_REGION = "CN"
 # W001 wants one login method required at sign-up; our SignupForm requires phone or email.
 SILENCED_SYSTEM_CHECKS = ["account.W001"]
