@@ -143,6 +143,22 @@ def test_one_address_gets_twenty_texts_an_hour(client, roles, lax_allauth_limits
     assert SENT in request_code(client, users[20].phone, ip="198.51.100.9").content.decode()
 
 
+def test_a_sign_up_over_the_limit_is_told_and_sent_nothing(client, settings):
+    settings.SMS_IP_HOURLY_LIMIT = 1
+    assert sign_up(client, phone="13812345678").status_code == 302
+    client.cookies.clear()
+    response = client.post(
+        "/accounts/signup/",
+        {"name": "赵大爷", "phone": "13812345679", "password1": PASSWORD, "password2": PASSWORD},
+        follow=True,
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert TOO_OFTEN in html
+    assert "验证码短信已发出" not in html
+    assert [m.phone for m in sms.outbox] == ["+8613812345678"]
+
+
 def test_the_address_is_the_client_behind_the_trusted_proxy(client, roles, settings):
     settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
     settings.SMS_IP_HOURLY_LIMIT = 1
