@@ -26,6 +26,7 @@ from .importing.batches import (
     import_batch_check,
     import_batch_confirm,
     import_batch_create,
+    mask_numbers,
 )
 from .importing.limits import MB, Limits, too_large_message
 from .importing.uploads import limit_uploads
@@ -128,7 +129,10 @@ def import_batch(request, pk):
         return redirect("households_import:batch", batch.pk)
     rejected_rows = sorted({r["row"] for r in batch.rejected})
     return TemplateResponse(request, "households/admin/import_batch.html", {
-        "batch": batch, "rejected": batch.rejected[:200], "rejected_rows": len(rejected_rows),
+        # the reasons quote the refused cells: their numbers masked here, in full only in the
+        # (logged) download
+        "batch": batch, "rejected_rows": len(rejected_rows),
+        "rejected": [{**r, "reason": mask_numbers(r["reason"])} for r in batch.rejected[:200]],
         "field_labels": normalize.FIELDS,
         "rejected_cells": any(r.get("cells") for r in batch.rejected),
         "may_download_file": _may_download_file(request, batch),

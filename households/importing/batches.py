@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from core.storage import private_storage
 
+from .. import normalize as n
 from ..models import ImportBatch
 from .base import SUFFIXES, ImportFileError, _blank, wrong_type_message
 from .checking import check_rows
@@ -45,27 +46,29 @@ IMPORT_FOLDER = "imports"
 # ones may belong to an upload still being saved).
 ORPHAN_AGE = timedelta(days=1)
 logger = logging.getLogger(__name__)
-_DIGIT = re.compile(r"\d")
+_NUMBER = re.compile(r"\d[\d \-]{5,}[\dXx]")
+
+
+def mask_numbers(text: str) -> str:
+    """Numbers of seven digits or more in ``text`` masked as core.masking masks them (the first
+    three digits, four of an ID number, and the last four kept): enough to recognise a column
+    or a mistake, not to read the number."""
+
+    def mask(match: re.Match) -> str:
+        chunk = match.group()
+        places = [i for i, char in enumerate(chunk) if char.isdigit() or char in "Xx"]
+        if len(places) < 7:
+            return chunk
+        keep_start = 4 if len(places) >= 15 else 3
+        hidden = set(places[keep_start:-4])
+        return "".join("*" if i in hidden else char for i, char in enumerate(chunk))
+
+    return _NUMBER.sub(mask, text)
 
 
 def mask_sample(value: Any) -> str:
-    """A sample cell as the mapping page shows it: enough to recognise the column, not the
-    number. Cells holding seven digits or more (mobiles, ID numbers, landlines) keep the
-    first three digits (four of an ID number) and the last four, as core.masking does."""
-    text = "" if _blank(value) else str(value)
-    digits = _DIGIT.findall(text)
-    if len(digits) < 7:
-        return text
-    keep_start = 4 if len(digits) >= 15 else 3
-    hidden = set(range(keep_start, len(digits) - 4))
-    out, seen = [], 0
-    for char in text:
-        if char.isdigit() and char.isascii():
-            out.append("*" if seen in hidden else char)
-            seen += 1
-        else:
-            out.append(char)
-    return "".join(out)
+    """A sample cell as the mapping page shows it: as the import will read it, numbers masked."""
+    return mask_numbers(n.clean_text(value))
 
 
 @contextmanager

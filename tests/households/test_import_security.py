@@ -642,3 +642,16 @@ def test_the_rejected_rows_workbook_writes_no_formula_and_its_download_is_logged
     log = AccessLog.objects.latest("id")
     assert AccessLog.objects.count() == before + 1
     assert (log.action, log.object_type, log.object_id) == ("file", "import_batch", batch.pk)
+
+
+def test_the_batch_page_masks_the_numbers_quoted_in_reasons(world, client_for, staff):
+    number = valid_id()
+    batch = ImportBatch.objects.create(
+        uploaded_by=staff, original_name="r.xlsx", status=ImportBatch.Status.CHECKED,
+        headers=["姓名", "身份证号"], summary={"rows": 1},
+        rejected=[{"row": 2, "column": "身份证号", "reason": f"身份证号“{number}”不对",
+                   "cells": ["王秀英", number]}],
+    )  # fmt: skip
+    page = client_for("staff").get(f"/admin/register/import/{batch.pk}/").content.decode()
+    assert number not in page
+    assert f"身份证号“{number[:4]}{'*' * 10}{number[-4:]}”不对" in page
