@@ -23,7 +23,7 @@ from households.models import AccessLog, Community, GridGroup, Household, Member
 from households.services import responsibility_assign
 from households.stats import register_stats
 from households.wagtail_hooks import StatsMenuItem
-from tests.factories import UserFactory
+from tests.factories import UserFactory, with_totp
 
 pytestmark = pytest.mark.django_db
 
@@ -95,7 +95,7 @@ def register(roles):
     h7 = household(south, None, "H7")
     member(h7, "周一", C.RELATIVE)  # no birth date
 
-    leader_a1 = UserFactory(name="一组组长")
+    leader_a1 = with_totp(UserFactory(name="一组组长"))  # logs in below: needs the 2nd factor
     leader_a2_b1 = UserFactory(name="两组组长")
     cadre = UserFactory(name="东港干部")
     committee = UserFactory(name="委员")
