@@ -13,21 +13,12 @@ from io import BytesIO
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+from core.spreadsheets import safe_xlsx_row
 
 from .models import EventQuestion, Signup
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _cell(value):
-    """Text a spreadsheet accepts and will not run as a formula (a name typed as
-    ``=HYPERLINK(…)``); control characters that .xlsx cannot hold are dropped."""
-    if isinstance(value, str):
-        value = ILLEGAL_CHARACTERS_RE.sub("", value)
-        if value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-            return "'" + value
-    return value
 
 
 def _local(value: datetime | None):
@@ -58,20 +49,23 @@ def signups_workbook(
     """One sheet, one row per sign-up, Chinese headers, answers as one column per question."""
     book = Workbook(write_only=True)
     sheet = book.create_sheet(title=_("报名名单"))
-    sheet.append(signup_headers(questions))
+    # every cell through the safe-cell helper: names and answers are typed by the public
+    sheet.append(safe_xlsx_row(signup_headers(questions)))
     for signup in signups:
         sheet.append(
-            [
-                _cell(signup.name),
-                signup.masked_phone,
-                signup.party_size,
-                *[_cell(signup.answers.get(str(q.pk), "")) for q in questions],
-                signup.get_status_display(),
-                positions.get(signup.pk),
-                _local(signup.checked_in_at),
-                _cell(signup.created_by.display_name) if signup.created_by else "",
-                _local(signup.created_at),
-            ]
+            safe_xlsx_row(
+                [
+                    signup.name,
+                    signup.masked_phone,
+                    signup.party_size,
+                    *[signup.answers.get(str(q.pk), "") for q in questions],
+                    signup.get_status_display(),
+                    positions.get(signup.pk),
+                    _local(signup.checked_in_at),
+                    signup.created_by.display_name if signup.created_by else "",
+                    _local(signup.created_at),
+                ]
+            )
         )
     out = BytesIO()
     book.save(out)

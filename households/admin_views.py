@@ -18,9 +18,19 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from wagtail.admin.ui.tables import Column
-from wagtail.admin.views.generic import CreateView, EditView, IndexView, InspectView
+from wagtail.admin.views.generic import (
+    CreateView,
+    DeleteView,
+    EditView,
+    HistoryView,
+    IndexView,
+    InspectView,
+    UsageView,
+)
 
 from core.masking import mask_id_number, mask_phone
+from core.phones import display_phone
+from core.spreadsheets import SafeSpreadsheetExportMixin
 
 from . import access, selectors, services
 from .filters import HouseholdFilterSet, MemberFilterSet
@@ -34,8 +44,9 @@ def _filters_of(request) -> dict:
     return {k: v for k, v in request.GET.items() if k not in ("p", "export", "_w_filter_fragment")}
 
 
-class ScopedIndexMixin:
-    """The scope selector, custom search, masked exports and access logging for a list."""
+class ScopedIndexMixin(SafeSpreadsheetExportMixin):
+    """The scope selector, custom search, masked and formula-safe exports and access logging
+    for a list."""
 
     object_type = ""
     search_fields = ["name"]  # enables the search box; the search itself is search_function
@@ -53,11 +64,13 @@ class ScopedIndexMixin:
     def to_row_dict(self, item):
         row = super().to_row_dict(item)
         for field, value in row.items():
-            if not value or self.unmasked:
+            if not value:
                 continue
             if field in PHONE_FIELDS:
-                row[field] = mask_phone(value)
-            elif field in ID_FIELDS:
+                # mainland numbers as people write them (13812345678), not "+86…": a cell
+                # starting with "+" would be escaped as a possible formula
+                row[field] = display_phone(value) if self.unmasked else mask_phone(value)
+            elif field in ID_FIELDS and not self.unmasked:
                 row[field] = mask_id_number(value)
         return row
 
@@ -244,6 +257,33 @@ class HouseholdDetailView(ScopedObjectMixin, InspectView):
         return context
 
 
+class ScopedBaseObjectMixin:
+    """Wagtail's history and usage screens of a register model (BaseObjectMixin): objects
+    outside the user's scope answer 404, so their history is read only in scope."""
+
+    def get_base_object_queryset(self):
+        return selectors.register_object_scope_for(self.model, self.request.user)
+
+
+class ScopedSingleObjectMixin:
+    """The same for Wagtail's edit and delete screens (SingleObjectMixin)."""
+
+    def get_queryset(self):
+        return selectors.register_object_scope_for(self.model, self.request.user)
+
+
+class RegisterHistoryView(ScopedBaseObjectMixin, HistoryView):
+    pass
+
+
+class RegisterUsageView(ScopedBaseObjectMixin, UsageView):
+    pass
+
+
+class RegisterDeleteView(ScopedSingleObjectMixin, DeleteView):
+    pass
+
+
 class RegisterWriteMixin:
     """Admin create/edit forms: after saving, the same follow-up as the services do."""
 
@@ -257,7 +297,7 @@ class RegisterCreateView(RegisterWriteMixin, CreateView):
     pass
 
 
-class RegisterEditView(RegisterWriteMixin, EditView):
+class RegisterEditView(ScopedSingleObjectMixin, RegisterWriteMixin, EditView):
     pass
 
 

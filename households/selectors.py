@@ -349,6 +349,53 @@ def household_own_for(user: User) -> Household | None:
     )
 
 
+def _scoped_log_models() -> dict:
+    """Register models whose Wagtail log entries are shown within a scope, each with the
+    function giving the user's scope of it."""
+    return {
+        Household: household_scope_for,
+        Member: member_scope_for,
+        Community: community_scope_for,
+        GridGroup: grid_group_scope_for,
+    }
+
+
+def register_object_scope_for(model, user: User | None) -> QuerySet:
+    """The objects of a register model ``user`` may open: scoped for households, members,
+    communities and grid groups; every object of the other models only for those who see the
+    whole register."""
+    scope = _scoped_log_models().get(model)
+    if scope is not None:
+        return scope(user)
+    if register_scope_for(user).everything:
+        return model._default_manager.all()
+    return model._default_manager.none()
+
+
+def log_entries_visible_to(user: User | None, queryset: QuerySet) -> QuerySet:
+    """Wagtail log entries (``ModelLogEntry``) ``user`` may read: entries of register objects
+    only within the user's register scope; other register models (responsibilities, the
+    access log, imports) only for those who see the whole register.
+
+    Wagtail decides who reads log entries by content type alone (any permission on the model
+    shows every entry of it, with the object's name), which knows nothing of scope.
+    """
+    from django.apps import apps
+    from django.contrib.contenttypes.models import ContentType
+    from django.db.models import CharField
+    from django.db.models.functions import Cast
+
+    if register_scope_for(user).everything:
+        return queryset
+    register_models = apps.get_app_config("households").get_models()
+    register_types = ContentType.objects.get_for_models(*register_models)
+    visible = ~Q(content_type_id__in=[ct.pk for ct in register_types.values()])
+    for model, scope in _scoped_log_models().items():
+        ids = scope(user).order_by().annotate(text_pk=Cast("pk", CharField())).values("text_pk")
+        visible |= Q(content_type_id=register_types[model].pk, object_id__in=ids)
+    return queryset.filter(visible)
+
+
 REGISTER_VERSION_KEY = "households:register-version"
 
 

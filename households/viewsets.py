@@ -9,10 +9,15 @@ from .models import AccessLog, Community, GridGroup, Household, Member, Responsi
 
 
 class RegisterModelViewSet(ModelViewSet):
-    """Saves through the admin forms get the services' follow-up; no copying of records."""
+    """Saves through the admin forms get the services' follow-up; every per-object screen is
+    scoped; no copying of records."""
 
     add_view_class = admin_views.RegisterCreateView
     edit_view_class = admin_views.RegisterEditView
+    # Wagtail's per-object screens, scoped: outside the user's scope they answer 404
+    delete_view_class = admin_views.RegisterDeleteView
+    history_view_class = admin_views.RegisterHistoryView
+    usage_view_class = admin_views.RegisterUsageView
     copy_view_enabled = False
 
 
