@@ -16,6 +16,7 @@ from core.phones import InvalidPhone, normalize_phone
 
 from .forms import PhoneField
 from .models import User
+from .ownership import user_has_owner
 from .services import user_welcome_enqueue
 from .sms import SmsError, SmsPurpose, SmsRateLimited, SmsRefused, send_sms, sms_throttle
 
@@ -108,7 +109,11 @@ class AccountAdapter(DefaultAccountAdapter):
         # code, the check after a password login, a change of number. Only a first proof made
         # without the password takes the account over (pre-hijacking, accounts/ownership.py).
         first_proof = not User.objects.filter(pk=user.pk, phone=phone, phone_verified=True).exists()
-        if first_proof and self._proven_without_password(user, phone=phone):
+        if (
+            first_proof
+            and not user_has_owner(user)
+            and self._proven_without_password(user, phone=phone)
+        ):
             self._claim(user, proven_phone=phone)
         self.set_phone(user, phone, True)
         # The welcome text waits for a verified number (see user_welcome_send); a user welcomed
@@ -141,8 +146,10 @@ class AccountAdapter(DefaultAccountAdapter):
             r.get("method") == "code" and (r.get("email") or "").lower() == email for r in records
         )
         reset = request.session.get(PASSWORD_RESET_VERIFICATION_SESSION_KEY) or {}
-        by_reset = (reset.get("email") or "").lower() == email and (
-            str(reset.get("user_id")) == str(user.pk)
+        by_reset = (
+            bool(reset.get("code_confirmed"))
+            and (reset.get("email") or "").lower() == email
+            and str(reset.get("user_id")) == str(user.pk)
         )
         return by_code or by_reset
 
@@ -167,12 +174,63 @@ class AccountAdapter(DefaultAccountAdapter):
         super().login(request, user)
 
     def email_proven(self, request, email_address) -> None:
-        """An address was verified for the first time (allauth's ``email_confirmed``)."""
+        """An address was verified for the first time (allauth's ``email_confirmed``) by a code
+        (login code, password-reset code). A confirmation link is ``confirm_email``'s."""
         user = email_address.user
-        if user.phone_verified:
-            return  # the account belongs to whoever proved its number
+        if user_has_owner(user, apart_from_email=email_address.email):
+            return  # the account belongs to whoever proved one of its identifiers first
         if self._proven_without_password(user, email=email_address.email):
             self._claim(user, proven_email=email_address.email)
+
+    def confirm_email(self, request, email_address) -> bool:
+        """A confirmation link was followed (allauth calls this for links only; codes verify
+        through ``verify_email_indirectly``).
+
+        The link proves the mailbox, not the password. Followed in a browser that is neither
+        the one that signed the account up nor logged in as it, on an account nobody owns yet,
+        it is a first proof without the password: the account goes to the mailbox's owner
+        (``user_claim_by_proof``), who is then led to set a password through the password
+        reset (a link logs nobody in: allauth logs in only the browser that signed up). So an
+        attacker who signs up with someone's address and a password of their own loses the
+        account the moment its owner confirms it. On an owned account it is a plain
+        confirmation (the owner opening the mail on another device)."""
+        user = email_address.user
+        claims = (
+            not user_has_owner(user)
+            and not self._is_signing_up_browser(request, user)
+            # a code proof of this address in this browser is email_proven's to handle
+            and not self._proven_without_password(user, email=email_address.email)
+        )
+        confirmed = super().confirm_email(request, email_address)
+        if confirmed and claims:
+            self._claim(user, proven_email=email_address.email)
+        return confirmed
+
+    _SIGNED_UP_SESSION_KEY = "accounts_signed_up_user"
+
+    def _is_signing_up_browser(self, request, user: User) -> bool:
+        """This browser made ``user``'s account (or is logged in as it). allauth's own mark, the
+        pending sign-up in the session, lasts only ACCOUNT_LOGIN_TIMEOUT (15 minutes); ours
+        lasts as long as the session (``save_user``)."""
+        from allauth.account.stages import EmailVerificationStage, LoginStageController
+
+        if request.user.is_authenticated:
+            return request.user.pk == user.pk
+        if str(request.session.get(self._SIGNED_UP_SESSION_KEY)) == str(user.pk):
+            return True
+        stage = LoginStageController.enter(request, EmailVerificationStage.key)
+        return bool(stage and stage.login.user and stage.login.user.pk == user.pk)
+
+    def get_email_verification_redirect_url(self, email_address) -> str:
+        # An account without a password (claimed by this very link: it was voided) and nobody
+        # logged in: its owner sets one with the address they just proved.
+        if not self.request.user.is_authenticated:
+            user = User.objects.filter(pk=email_address.user_id).only("password").first()
+            if user is not None and not user.has_usable_password():
+                from django.urls import reverse
+
+                return reverse("account_reset_password")
+        return super().get_email_verification_redirect_url(email_address)
 
     def get_login_redirect_url(self, request) -> str:
         # Someone whose password was voided (or who never had one) is asked to set one.
@@ -264,4 +322,8 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def save_user(self, request, user, form, commit=True):
         user.name = form.cleaned_data.get("name", "").strip()
-        return super().save_user(request, user, form, commit=commit)
+        user = super().save_user(request, user, form, commit=commit)
+        if commit and user.pk and hasattr(request, "session"):
+            # the browser that signed up: its confirmation link is no claim (confirm_email)
+            request.session[self._SIGNED_UP_SESSION_KEY] = user.pk
+        return user

@@ -1,7 +1,12 @@
 from __future__ import annotations
 
 from allauth.account.forms import ConfirmLoginCodeForm as AllauthConfirmLoginCodeForm
+from allauth.account.forms import (
+    ConfirmPasswordResetCodeForm as AllauthConfirmPasswordResetCodeForm,
+)
 from allauth.account.forms import LoginForm as AllauthLoginForm
+from allauth.account.forms import RequestLoginCodeForm as AllauthRequestLoginCodeForm
+from allauth.account.forms import ResetPasswordForm as AllauthResetPasswordForm
 from allauth.account.forms import SignupForm as AllauthSignupForm
 from allauth.account.forms import VerifyPhoneForm as AllauthVerifyPhoneForm
 from django import forms
@@ -161,10 +166,84 @@ class VerifyPhoneForm(AllauthVerifyPhoneForm):
         _code_field(self)
 
 
+# --- codes only to identifiers the account's owner proved -------------------------------------
+# allauth sends a password reset or a login code to any address (or number) an account holds,
+# verified or not; whoever owns an address typed into someone else's account would then open
+# it. The rule is accounts.ownership.user_may_receive_code: an identifier nobody verified counts
+# as unknown (allauth's enumeration prevention then answers exactly as for an unknown one),
+# unless nobody owns the account yet. It is checked when the code is asked for and again when
+# it is entered, in case the account found an owner in between.
+
+
+def _check_code_still_opens(user, *, email: str | None = None, phone: str | None = None) -> None:
+    from .ownership import user_may_receive_code
+
+    if user is not None and not user_may_receive_code(user, email=email, phone=phone):
+        raise forms.ValidationError(
+            _("这个验证码已经失效，请重新获取验证码。"), code="code_no_longer_valid"
+        )
+
+
+class ResetPasswordForm(AllauthResetPasswordForm):
+    def clean_email(self) -> str:
+        from .ownership import user_may_receive_code
+
+        email = super().clean_email()
+        self.users = [user for user in self.users if user_may_receive_code(user, email=email)]
+        return email
+
+
+class RequestLoginCodeForm(AllauthRequestLoginCodeForm):
+    def clean_phone(self) -> str:
+        phone = super().clean_phone()
+        self._forget_user_unless_it_may_receive(phone=phone)
+        return phone
+
+    def clean_email(self) -> str:
+        email = super().clean_email()
+        self._forget_user_unless_it_may_receive(email=email)
+        return email
+
+    def _forget_user_unless_it_may_receive(self, **identifier) -> None:
+        from .ownership import user_may_receive_code
+
+        user = getattr(self, "_user", None)
+        if any(identifier.values()) and user and not user_may_receive_code(user, **identifier):
+            self._user = None  # allauth then sends nothing and shows "code sent"
+
+
 class ConfirmLoginCodeForm(AllauthConfirmLoginCodeForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         _code_field(self)
+
+    def clean_code(self) -> str:
+        from allauth.core import context
+
+        code = super().clean_code()
+        stage = getattr(context.request, "_login_stage", None)  # set by allauth's view
+        if stage is not None and stage.state.get("initiated_by_user"):
+            _check_code_still_opens(
+                stage.login.user, email=stage.state.get("email"), phone=stage.state.get("phone")
+            )
+        return code
+
+
+class ConfirmPasswordResetCodeForm(AllauthConfirmPasswordResetCodeForm):
+    def clean_code(self) -> str:
+        from allauth.account.internal.flows.password_reset_by_code import (
+            PASSWORD_RESET_VERIFICATION_SESSION_KEY,
+        )
+        from allauth.core import context
+
+        from .models import User
+
+        code = super().clean_code()
+        state = context.request.session.get(PASSWORD_RESET_VERIFICATION_SESSION_KEY) or {}
+        user_id = state.get("user_id")
+        user = User.objects.filter(pk=user_id).first() if user_id else None
+        _check_code_still_opens(user, email=state.get("email"))
+        return code
 
 
 class LoginForm(AllauthLoginForm):

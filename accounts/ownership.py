@@ -5,7 +5,18 @@ own; the number stays unverified. When the victim later logs in by a code sent t
 share one account. So the first proof of ownership made without the password takes the account
 away from whoever set it up: their password stops working, the addresses and number they added
 without proving them are dropped, and every other session ends. (A writes module of its own,
-next to services.py; the adapter and the allauth receivers call it.)
+next to services.py; the adapter, the allauth receivers and the code forms call it.)
+
+The rule, in one sentence: **an account belongs to whoever first proved one of its
+identifiers** (a verified phone number, a verified email address). So:
+
+- while nobody owns an account, a code sent to any number or address it holds (login code,
+  password-reset code) may open it, and a confirmation link followed in a browser other than
+  the one that signed up counts too: that proof takes the account over (``user_claim_by_proof``);
+- once someone owns it, a number or address they never verified is as good as unknown: no code
+  goes to it and the browser sees what it sees for an unknown one (``user_may_receive_code``);
+  proving it later (the owner confirming an address they added, verifying the number after a
+  password login) is an ordinary verification and never a claim (``user_has_owner``).
 """
 
 from __future__ import annotations
@@ -19,6 +30,42 @@ from .models import User
 logger = logging.getLogger(__name__)
 
 
+def user_has_owner(user: User, *, apart_from_email: str | None = None) -> bool:
+    """True when someone has proven one of ``user``'s identifiers: the phone number is
+    verified, or an email address is (not counting ``apart_from_email``, for a proof that has
+    just verified that address and asks whether anyone came before it). Reads the database,
+    not the instance."""
+    from allauth.account.models import EmailAddress
+
+    if User.objects.filter(pk=user.pk, phone_verified=True).exclude(phone=None).exists():
+        return True
+    verified = EmailAddress.objects.filter(user_id=user.pk, verified=True)
+    if apart_from_email:
+        verified = verified.exclude(email__iexact=apart_from_email)
+    return verified.exists()
+
+
+def user_may_receive_code(
+    user: User, *, email: str | None = None, phone: str | None = None
+) -> bool:
+    """May a code sent to ``email`` or ``phone`` (login code, password-reset code) open
+    ``user``'s account? Yes when the identifier is verified on it; an identifier nobody
+    verified only while the account has no owner (the code is then the first proof, and
+    entering it claims the account). Callers treat a ``False`` as an unknown identifier, so the
+    browser sees the same answer either way (allauth's enumeration prevention)."""
+    from allauth.account.models import EmailAddress
+
+    if phone:
+        verified = User.objects.filter(pk=user.pk, phone=phone, phone_verified=True).exists()
+    elif email:
+        verified = EmailAddress.objects.filter(
+            user_id=user.pk, email__iexact=email, verified=True
+        ).exists()
+    else:
+        return False
+    return verified or not user_has_owner(user)
+
+
 @transaction.atomic
 def user_claim_by_proof(
     *, user: User, proven_phone: str | None = None, proven_email: str | None = None
@@ -27,12 +74,13 @@ def user_claim_by_proof(
     ``proven_email`` without knowing its password.
 
     Call only for a first proof (the number or address was not verified before) made without
-    the password in the same session. Makes the password unusable (the person sets a new one,
-    ``accounts:password``); deletes the email addresses that were never verified, except the
-    one just proven; forgets a phone number that was never verified, unless it is the one
-    just proven. Changing the password hash logs out every session of the user that existed
-    before (Django checks the hash on each request); the caller's session logs in afterwards
-    with the same, updated ``user`` instance.
+    the password, on an account nobody owned before it (``user_has_owner`` false apart from
+    the address just proven). Makes the password unusable (the person sets a new one,
+    ``accounts:password`` or the password reset); deletes the email addresses that were never
+    verified, except the one just proven; forgets a phone number that was never verified,
+    unless it is the one just proven. Changing the password hash logs out every session of
+    the user that existed before (Django checks the hash on each request); the caller's
+    session logs in afterwards with the same, updated ``user`` instance.
     """
     from allauth.account.models import EmailAddress
 

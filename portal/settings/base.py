@@ -155,6 +155,10 @@ ACCOUNT_FORMS = {
     "login": "accounts.forms.LoginForm",
     "verify_phone": "accounts.forms.VerifyPhoneForm",
     "confirm_login_code": "accounts.forms.ConfirmLoginCodeForm",
+    # codes only to a number or address the account's owner proved (accounts.ownership)
+    "request_login_code": "accounts.forms.RequestLoginCodeForm",
+    "reset_password": "accounts.forms.ResetPasswordForm",
+    "confirm_password_reset_code": "accounts.forms.ConfirmPasswordResetCodeForm",
 }
 ACCOUNT_LOGIN_METHODS = {"phone", "email"}
 # Phone or email, at least one: the signup form enforces that (elderly relatives often have no
