@@ -30,7 +30,8 @@ class ContentSecurityPolicyMiddleware(CSPMiddleware):
     """django-csp's middleware with the two cases where the policy depends on the response.
 
     - ``frame-ancestors`` follows ``X-Frame-Options``: 'none' (DENY, Django's default) except
-      where a view asks for SAMEORIGIN, as Wagtail's preview does for the editor's preview panel.
+      where a view asks for SAMEORIGIN, as Wagtail's preview does for the editor's preview panel
+      (the page rendered for a preview gets the policy of the preview's response).
     - Wagtail's admin gets ``CONTENT_SECURITY_POLICY_ADMIN_UPDATE`` on top (style elements:
       the rich-text editor writes its placeholders as a ``<style>`` with per-block selectors).
 
@@ -47,6 +48,10 @@ class ContentSecurityPolicyMiddleware(CSPMiddleware):
         return parts
 
     def process_response(self, request, response):
+        if getattr(request, "is_dummy", False):
+            # Wagtail's preview runs the page through the middleware with a dummy request; the
+            # policy belongs on the real (admin) response that carries it to the browser.
+            return response
         response = super().process_response(request, response)
         if settings.PERMISSIONS_POLICY and PERMISSIONS_POLICY_HEADER not in response:
             response[PERMISSIONS_POLICY_HEADER] = settings.PERMISSIONS_POLICY

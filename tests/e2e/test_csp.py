@@ -73,6 +73,7 @@ def _context(browser, live_server, user=None, **options):
 def _open(page, url: str) -> None:
     response = page.goto(url)
     assert response.status == 200, url
+    assert "script-src 'self';" in response.headers["content-security-policy"], url
     page.wait_for_load_state("networkidle")
 
 
@@ -147,6 +148,15 @@ def test_admin_screens_staff_use_pass_the_policy(browser, live_server, staff, wo
     page.locator("[data-chooser-action-choose]:visible").first.click()
     page.get_by_role("dialog").get_by_role("heading", name=re.compile("图片")).first.wait_for()
     page.keyboard.press("Escape")
+
+    # the home page's editor: the StreamField (telepath) and the preview panel, whose frame is
+    # our public page under the same policy (frame-ancestors 'self' for the preview only)
+    home = event.get_parent().get_parent()
+    _open(page, f"/admin/pages/{home.pk}/edit/")
+    _all_widgets_started(page)
+    page.locator('[data-side-panel-toggle="preview"]').click()
+    preview = page.frame_locator("#w-preview-iframe")
+    expect(preview.locator(".site-header")).to_be_visible()
 
     # the register: household list and record, and the import page
     _open(page, "/admin/register/households/")

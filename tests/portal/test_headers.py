@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import wagtail
+from django.template.loader import render_to_string
 from django.test import Client
 
 from tests.factories.events import event_create
@@ -92,7 +93,14 @@ def test_logged_in_pages_and_the_admin_carry_the_policy(client_for, event):
 
 
 def test_wagtail_preview_may_be_framed_by_the_editor_only(staff_client, event):
-    response = staff_client.get(f"/admin/pages/{event.pk}/edit/preview/")
+    from portal.models import HomePage
+
+    home = HomePage.objects.get()
+    preview_url = f"/admin/pages/{home.pk}/edit/preview/"
+    form = {"title": home.title, "slug": home.slug, "body-count": "0"}
+    assert staff_client.post(preview_url, form).json()["is_valid"]
+    response = staff_client.get(preview_url)
+    assert 'class="site-header"' in response.content.decode()  # the page itself, previewed
     assert response.headers["X-Frame-Options"] == "SAMEORIGIN"
     assert policy(response)["frame-ancestors"] == ["'self'"]
 
@@ -122,6 +130,11 @@ def test_public_pages_have_no_inline_script_style_or_handler(client_for, event):
         assert _inline_scripts(html) == [], url
         assert not STYLE_ATTRIBUTE.search(html), url
         assert not INLINE_HANDLER.search(html), url
+    # the error pages too (500.html is rendered without context)
+    for name in ["404.html", "429.html", "500.html"]:
+        html = render_to_string(name)
+        assert _inline_scripts(html) == [], name
+        assert not STYLE_ATTRIBUTE.search(html), name
 
 
 def test_admin_pages_staff_use_have_no_inline_script(staff_client, event, world):  # noqa: F811
