@@ -3,9 +3,18 @@ REDIS_URL and CELERY_BROKER_URL are set it runs on them, and tests marked ``cele
 start a real worker process (see tests/conftest.py)."""
 
 import os
+import tempfile
+from pathlib import Path
 
 from .base import *  # noqa: F403
-from .base import ALLOWED_HOSTS, CACHES, CELERY_EMBEDDED, CELERY_TASK_DEFAULT_QUEUE, DATABASES
+from .base import (
+    ALLOWED_HOSTS,
+    CACHES,
+    CELERY_EMBEDDED,
+    CELERY_TASK_DEFAULT_QUEUE,
+    DATABASES,
+    STORAGES,
+)
 
 DEBUG = False
 ALLOWED_HOSTS = [*ALLOWED_HOSTS, "testserver"]
@@ -31,3 +40,14 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
         _number = int("".join(ch for ch in os.environ["PYTEST_XDIST_WORKER"] if ch.isdigit()) or 0)
         _parts = urlsplit(CACHES["default"]["LOCATION"])
         CACHES["default"]["LOCATION"] = urlunsplit(_parts._replace(path=f"/{10 + _number}"))
+
+# Uploaded files (public media and the private register uploads) go to a folder of this test
+# run, never into var/. The folder is named in the environment so that a real worker started
+# by the tests (a child process) reads the same files.
+_FILES = Path(os.environ.setdefault("QIAOXIN_TEST_FILES", tempfile.mkdtemp(prefix="qiaoxin-test-")))
+MEDIA_ROOT = _FILES / "media"
+PRIVATE_MEDIA_ROOT = _FILES / "private"
+STORAGES = {
+    **STORAGES,
+    "private": {**STORAGES["private"], "OPTIONS": {"location": PRIVATE_MEDIA_ROOT}},
+}
