@@ -166,6 +166,20 @@ def test_admin_screens_staff_use_pass_the_policy(browser, live_server, staff, wo
     _open(page, "/admin/register/import/")
     assert page.locator("input[type=file]").count() == 1
 
+    # lists, reports and libraries (date filters, bulk actions)
+    for url in [
+        "/admin/register/members/",
+        "/admin/register/access-log/",
+        "/admin/register/stats/",
+        "/admin/images/",
+        "/admin/documents/",
+        "/admin/events/report/",
+    ]:
+        _open(page, url)
+    for report in ["/admin/reports/site-history/", "/admin/reports/workflow/"]:
+        _open(page, report)
+        _all_widgets_started(page)  # the date filters' pickers
+
     # events: the staff overview, and the check-in page's script answers a typed code
     _open(page, "/admin/events/")
     assert "重阳敬老活动" in page.locator("main").inner_text()

@@ -180,6 +180,42 @@ def test_admin_pages_staff_use_have_no_inline_script(staff_client, event, world)
         assert not STYLE_ATTRIBUTE.search(html), url
 
 
+def test_admin_only_screens_have_no_inline_script(client_for, event):
+    from wagtail.models import Workflow
+
+    admin = client_for("admin")
+    workflow = Workflow.objects.first() or Workflow.objects.create(name="审核")
+    for url in [
+        "/admin/workflows/list/",
+        f"/admin/workflows/edit/{workflow.pk}/",  # the task chooser
+        "/admin/workflows/tasks/index/",
+        "/admin/images/multiple/add/",
+        "/admin/documents/multiple/add/",
+        "/admin/users/",
+        "/admin/groups/",
+        "/admin/collections/",
+        "/admin/redirects/",
+        f"/admin/pages/{event.pk}/move/",
+        f"/admin/pages/{event.pk}/copy/",
+        f"/admin/pages/{event.pk}/privacy/",
+        f"/admin/pages/{event.pk}/history/",
+    ]:
+        response = admin.get(url)
+        assert response.status_code == 200, url
+        html = response.content.decode()
+        if response.headers["Content-Type"].startswith("application/json"):
+            html = response.json()["html"]  # a modal's content
+        assert _inline_scripts(html) == [], url
+        assert not INLINE_HANDLER.search(html), url
+
+
+def test_chooser_modals_have_no_inline_script(staff_client):
+    for url in ["/admin/images/chooser/", "/admin/choose-page/", "/admin/documents/chooser/"]:
+        response = staff_client.get(url)
+        assert response.status_code == 200, url
+        assert _inline_scripts(response.json()["html"]) == [], url
+
+
 def test_the_editor_renders_wagtail_widgets_as_inert_start_elements(staff_client, event):
     html = staff_client.get(f"/admin/pages/{event.pk}/edit/").content.decode()
     calls = set(re.findall(r'data-qx-init-call="([A-Za-z]+)"', html))
