@@ -24,6 +24,7 @@ from allauth.mfa.base import forms as mfa_base_forms
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp import forms as mfa_totp_forms
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
@@ -104,10 +105,22 @@ class ActivateTOTPForm(mfa_totp_forms.ActivateTOTPForm):
         super().__init__(*args, **kwargs)
         _code_field(self.fields["code"], label=_("身份验证器显示的6位动态码"))
 
+    @property
+    def secret_grouped(self) -> str:
+        """The secret in groups of four, for typing it into the app by hand."""
+        return " ".join(self.secret[i : i + 4] for i in range(0, len(self.secret), 4))
+
     def clean_code(self) -> str:
         from allauth.core import context
 
-        code = super().clean_code()
+        try:
+            code = super().clean_code()
+        except ValidationError as error:
+            if error.code == "incorrect_code":  # no recovery codes yet: say only what applies
+                raise ValidationError(
+                    _("动态码不对。请输入应用里“侨心”下面现在显示的6位数字。"), code=error.code
+                ) from None
+            raise
         session_mark_mfa_passed(context.request, self.user, type=Authenticator.Type.TOTP)
         return code
 

@@ -126,15 +126,15 @@ class MFARequiredMiddleware:
         user = request.user
         if not user.is_authenticated or not mfa_required(user):
             return None
-        if session_passed_mfa(request, user):
-            return None
         match = request.resolver_match
         url_name = match.url_name if match else None
+        # Asked first, on every request (one indexed query): a session that passed the second
+        # factor and then unbound the app (to bind a new phone) must bind again before going on.
         if not has_totp(user):
             if _setup_allowed(url_name):
                 return None
             return HttpResponseRedirect(reverse("mfa_activate_totp"))
-        if url_name == "account_logout":
+        if session_passed_mfa(request, user) or url_name == "account_logout":
             return None
         logout(request)
         messages.warning(

@@ -137,11 +137,12 @@ def test_first_login_binds_the_authenticator_then_shows_the_recovery_codes(roles
     assert src.startswith("data:image/svg+xml;base64,")
     assert not re.search(r"<script(?![^>]*\bsrc=)", html), "no inline script (strict CSP)"
     secret = client.session[SECRET_SESSION_KEY]
-    assert secret in html  # for typing it in by hand
+    grouped = " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
+    assert grouped in html  # for typing it in by hand
 
     wrong = client.post(SETUP_URL, {"code": "000000" if totp_code(secret) != "000000" else "1"})
     assert wrong.status_code == 200
-    assert "动态码不对" in wrong.content.decode()
+    assert "动态码不对。请输入应用里“侨心”下面现在显示的6位数字。" in wrong.content.decode()
     assert not Authenticator.objects.filter(user=user).exists()
 
     response = client.post(SETUP_URL, {"code": totp_code(secret)})
@@ -266,3 +267,39 @@ def test_a_new_user_made_staff_gets_the_helper_authenticator(roles):
     client = Client()
     client.force_login(user)
     assert client.get("/admin/").status_code == 200
+
+
+def test_an_unverified_email_is_verified_first_and_its_pages_stay_open(roles):
+    """allauth binds no authenticator while an email address is unverified (someone who
+    signed up with another's address could lock them out): the user is told so, in Chinese,
+    and the email pages stay open for them."""
+    from allauth.account.models import EmailAddress
+
+    user = _without_totp(roles, Role.STAFF)
+    EmailAddress.objects.create(user=user, email="new@example.com", verified=False, primary=True)
+    client = Client()
+    client.force_login(user)
+    response = client.get(SETUP_URL, follow=True)
+    assert response.redirect_chain[-1][0] == "/accounts/2fa/"
+    assert "请先验证您的电子邮箱，再绑定身份验证器。" in response.content.decode()
+    assert client.get("/accounts/email/").status_code == 200
+    assert client.get("/admin/")["Location"] == SETUP_URL
+
+
+def test_unbinding_sends_the_user_straight_back_to_bind_a_new_phone(client_for, staff):
+    client = client_for("staff")
+    # allauth asks for the code again before unbinding
+    response = client.post("/accounts/2fa/totp/deactivate/")
+    assert response["Location"].startswith("/accounts/reauthenticate/")
+    client.post("/accounts/2fa/reauthenticate/", {"code": totp_code()})
+    response = client.post("/accounts/2fa/totp/deactivate/")
+    assert response.status_code == 302
+    assert not Authenticator.objects.filter(user=staff).exists()
+    assert client.get("/admin/")["Location"] == SETUP_URL
+
+
+def test_the_second_factor_pages_are_in_chinese(client_for):
+    client = client_for("staff")
+    html = client.get("/accounts/2fa/").content.decode()
+    assert "身份验证器" in html and "恢复码" in html
+    assert "Two-Factor" not in html and "Authenticator" not in html
