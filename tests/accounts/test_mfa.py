@@ -303,3 +303,15 @@ def test_the_second_factor_pages_are_in_chinese(client_for):
     html = client.get("/accounts/2fa/").content.decode()
     assert "身份验证器" in html and "恢复码" in html
     assert "Two-Factor" not in html and "Authenticator" not in html
+
+
+def test_a_login_by_sms_code_asks_for_the_second_factor_too(client, staff):
+    from accounts import sms
+
+    response = client.post("/accounts/login/code/", {"phone": staff.phone.removeprefix("+86")})
+    code = re.search(r"验证码是 (\d{6})", sms.outbox[-1].text).group(1)
+    response = client.post(response["Location"], {"code": code})
+    assert response["Location"] == AUTHENTICATE_URL
+    assert not _logged_in(client)
+    client.post(AUTHENTICATE_URL, {"code": totp_code()})
+    assert client.get("/admin/").status_code == 200
