@@ -15,6 +15,14 @@ class User(AbstractUser):
     name = models.CharField(_("姓名"), max_length=60, blank=True)
     phone = models.CharField(_("手机号码"), max_length=20, null=True, blank=True, unique=True)
     phone_verified = models.BooleanField(_("手机号已验证"), default=False)
+    # The welcome is marked per channel, so a retry after a failed email does not text again;
+    # ``welcomed_at`` is set once every channel due has gone ("welcome done").
+    welcome_sms_at = models.DateTimeField(
+        _("欢迎短信发送时间"), null=True, blank=True, editable=False
+    )
+    welcome_email_at = models.DateTimeField(
+        _("欢迎邮件发送时间"), null=True, blank=True, editable=False
+    )
     welcomed_at = models.DateTimeField(_("欢迎消息发送时间"), null=True, blank=True, editable=False)
 
     class Meta:

@@ -32,9 +32,8 @@ def user_welcome_enqueue(*, user: User) -> None:
 WELCOME_NAME_MAX = 20
 
 
-@transaction.atomic
 def user_welcome_send(*, user_id: int) -> bool:
-    """Send the welcome message by SMS and/or email, at most once per user.
+    """Send the welcome message by SMS and/or email, each channel at most once per user.
 
     A user with a phone number is welcomed once that number is verified, by SMS (and by email
     if they gave one): a text goes only to a number its owner has proved, never to whatever was
@@ -42,38 +41,58 @@ def user_welcome_send(*, user_id: int) -> bool:
     verifying the number queues it again (``AccountAdapter.set_phone_verified``). A user
     without a phone is welcomed by email at once. The name comes in through ``sms_user_text``.
 
-    Takes the user row lock so two workers running the same job (a retry after a lost worker)
-    cannot both send. Returns False when the message had been sent already, the user is gone or
-    the phone is not verified yet. Raises SmsError / OSError on delivery failure (SmsRateLimited
-    when the hourly cap is reached), leaving ``welcomed_at`` unset so a retry sends.
+    Each channel is sent and marked (``welcome_sms_at``, ``welcome_email_at``) in its own
+    transaction holding the user row lock, so two workers running the same job (a retry after a
+    lost worker) cannot both send, and a retry after a failed email does not text again.
+    ``welcomed_at`` is set with the last channel: the welcome is done. Returns True when this
+    run finished the welcome; False when it had been finished already, the user is gone or the
+    phone is not verified yet. Raises SmsError / OSError on delivery failure (SmsRateLimited
+    when the hourly cap is reached), leaving that channel unmarked so a retry sends it.
     """
-    user = User.objects.select_for_update().filter(pk=user_id, is_active=True).first()
-    if user is None or user.welcomed_at is not None:
-        return False
-    if user.phone and not user.phone_verified:
-        logger.info("welcome of user %s waits for the phone to be verified", user.pk)
-        return False
-    with translation.override(settings.LANGUAGE_CODE):
-        context = {"user": user, "site_url": settings.WAGTAILADMIN_BASE_URL}
-        if user.phone and sms_number_allowed(user.phone):
-            send_sms(
-                phone=user.phone,
-                text=_("%(name)s，欢迎加入侨心！报名活动、加入义工队都可以在网站上办理。")
-                % {"name": sms_user_text(user.display_name, max_length=WELCOME_NAME_MAX)},
-                purpose=SmsPurpose.ACCOUNT,
-            )
-        if user.email:
-            send_mail(
-                subject=render_to_string("emails/accounts/welcome.subject.txt", context).strip(),
-                message=render_to_string("emails/accounts/welcome.txt", context),
-                html_message=render_to_string("emails/accounts/welcome.html", context),
-                from_email=None,
-                recipient_list=[user.email],
-            )
-    user.welcomed_at = timezone.now()
-    user.save(update_fields=["welcomed_at"])
+    with transaction.atomic():
+        user = _welcome_user_lock(user_id=user_id)
+        if user is None:
+            return False
+        if user.welcome_sms_at is None and user.phone and sms_number_allowed(user.phone):
+            with translation.override(settings.LANGUAGE_CODE):
+                text = _("%(name)s，欢迎加入侨心！报名活动、加入义工队都可以在网站上办理。") % {
+                    "name": sms_user_text(user.display_name, max_length=WELCOME_NAME_MAX)
+                }
+            send_sms(phone=user.phone, text=text, purpose=SmsPurpose.ACCOUNT)
+            user.welcome_sms_at = timezone.now()
+            user.save(update_fields=["welcome_sms_at"])
+    with transaction.atomic():
+        user = _welcome_user_lock(user_id=user_id)
+        if user is None:
+            return False
+        if user.welcome_email_at is None and user.email:
+            with translation.override(settings.LANGUAGE_CODE):
+                context = {"user": user, "site_url": settings.WAGTAILADMIN_BASE_URL}
+                subject = render_to_string("emails/accounts/welcome.subject.txt", context)
+                send_mail(
+                    subject=subject.strip(),
+                    message=render_to_string("emails/accounts/welcome.txt", context),
+                    html_message=render_to_string("emails/accounts/welcome.html", context),
+                    from_email=None,
+                    recipient_list=[user.email],
+                )
+            user.welcome_email_at = timezone.now()
+            user.save(update_fields=["welcome_email_at"])
+        user.welcomed_at = timezone.now()
+        user.save(update_fields=["welcomed_at"])
     logger.info("welcome sent to user %s", user.pk)
     return True
+
+
+def _welcome_user_lock(*, user_id: int) -> User | None:
+    """The user row, locked, if a welcome is still due to them now; else None."""
+    user = User.objects.select_for_update().filter(pk=user_id, is_active=True).first()
+    if user is None or user.welcomed_at is not None:
+        return None
+    if user.phone and not user.phone_verified:
+        logger.info("welcome of user %s waits for the phone to be verified", user.pk)
+        return None
+    return user
 
 
 @transaction.atomic
