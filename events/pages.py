@@ -103,6 +103,15 @@ class EventPageForm(WagtailAdminPageForm):
     editor can fix it; the model itself accepts it (a draft published later may find more
     people confirmed than when it was written: nobody is then demoted, no one new confirmed)."""
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, message in (
+            ("starts_at", _("请填写活动开始时间。")),
+            ("ends_at", _("请填写活动结束时间。")),
+        ):
+            if name in self.fields:
+                self.fields[name].error_messages["required"] = message
+
     def clean(self):
         cleaned = super().clean()
         capacity = cleaned.get("capacity")
@@ -234,7 +243,9 @@ class EventPage(RoutablePageMixin, Page):
             and self.signup_closes_at <= self.signup_opens_at
         ):
             errors["signup_closes_at"] = _("报名截止时间必须晚于报名开始时间。")
-        if self.signup_closes_at and self.starts_at and self.signup_closes_at > self.ends_at:
+        # A missing start or end time is that field's own "required" error (the form runs this
+        # clean even so): compare only the times that are there.
+        if self.signup_closes_at and self.ends_at and self.signup_closes_at > self.ends_at:
             errors["signup_closes_at"] = _("报名截止时间不能晚于活动结束时间。")
         if errors:
             raise ValidationError(errors)
