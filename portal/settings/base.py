@@ -310,13 +310,15 @@ CELERY_BROKER_URL = env.url(
 CELERY_EMBEDDED = CELERY_BROKER_URL is None
 if CELERY_EMBEDDED:
     _queue_dir = VAR_DIR / "celery"
-    for _folder in ("queue", "processed"):
+    for _folder in ("queue", "processed", "control"):
         (_queue_dir / _folder).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_queue_dir / "queue"),
         "data_folder_out": str(_queue_dir / "queue"),
         "processed_folder": str(_queue_dir / "processed"),
+        # kombu's exchange tables; unset it is "control" relative to the working directory.
+        "control_folder": str(_queue_dir / "control"),
         "store_processed": False,
     }
     # The filesystem transport has no broadcast exchange, so remote control is off.
