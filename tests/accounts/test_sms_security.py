@@ -24,7 +24,9 @@ from tests.factories import UserFactory
 from tests.factories.events import event_create
 from tests.factories.households import MemberFactory
 
-pytestmark = pytest.mark.django_db
+# What the welcome and notice jobs send, not how they travel: jobs run in the test's process
+# also when a broker is configured (tests/accounts/test_tasks.py covers the real worker).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_jobs")]
 
 PASSWORD = "Qx-secret-9981"
 TOO_OFTEN = "短信发送太频繁"
