@@ -312,6 +312,10 @@ class Responsibility(models.Model):
 class AccessLog(models.Model):
     """Who read what in the register: every list, detail, export, import and unmasking."""
 
+    # One row per read: keep it out of Wagtail's reference index (nothing looks up a log row's
+    # usages, and the index update cost every register list a few percent).
+    wagtail_reference_index_ignore = True
+
     class Action(models.TextChoices):
         LIST = "list", _("查看列表")
         DETAIL = "detail", _("查看详情")
