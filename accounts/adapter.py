@@ -176,7 +176,11 @@ class AccountAdapter(DefaultAccountAdapter):
     def email_proven(self, request, email_address) -> None:
         """An address was verified for the first time (allauth's ``email_confirmed``) by a code
         (login code, password-reset code). A confirmation link is ``confirm_email``'s."""
+        from .ownership import email_release_elsewhere
+
         user = email_address.user
+        # whoever typed this address into another account could not prove it: it is free there
+        email_release_elsewhere(email=email_address.email, owner_id=user.pk)
         if user_has_owner(user, apart_from_email=email_address.email):
             return  # the account belongs to whoever proved one of its identifiers first
         if self._proven_without_password(user, email=email_address.email):
@@ -192,15 +196,33 @@ class AccountAdapter(DefaultAccountAdapter):
         (``user_claim_by_proof``), who is then led to set a password through the password
         reset (a link logs nobody in: allauth logs in only the browser that signed up). So an
         attacker who signs up with someone's address and a password of their own loses the
-        account the moment its owner confirms it. On an owned account it is a plain
-        confirmation (the owner opening the mail on another device)."""
+        account the moment its owner confirms it.
+
+        On an account someone owns already, the same link does not confirm the address (it
+        would give the mailbox's owner the attacker's account, pre-hijacking the other way
+        round): the address is released from the account (``user_email_release``) and the
+        visitor told they may sign up or log in with it. Returns False then, which allauth's
+        view answers like a link that confirms nothing (to the login page, with our message)."""
+        from .ownership import user_email_release
+
         user = email_address.user
-        claims = (
-            not user_has_owner(user)
-            and not self._is_signing_up_browser(request, user)
+        elsewhere = (
+            not self._is_signing_up_browser(request, user)
             # a code proof of this address in this browser is email_proven's to handle
             and not self._proven_without_password(user, email=email_address.email)
         )
+        if elsewhere and user_has_owner(user, apart_from_email=email_address.email):
+            user_email_release(user=user, email=email_address.email)
+            messages.info(
+                request,
+                _(
+                    "这个电子邮箱是别人填进一个账户的，未经您确认，现已从那个账户解除。"
+                    "您可以用它注册，或用它登录自己的账户。如果是您自己在账户里添加的，"
+                    "请登录后重新添加，并在登录着的浏览器里打开确认链接。"
+                ),
+            )
+            return False
+        claims = elsewhere and not user_has_owner(user)
         confirmed = super().confirm_email(request, email_address)
         if confirmed and claims:
             self._claim(user, proven_email=email_address.email)

@@ -102,9 +102,12 @@ class SignupForm(AllauthSignupForm):
 
     def validate_unique_email(self, value: str) -> str:
         from allauth.account.adapter import get_adapter
-        from allauth.account.internal.flows.manage_email import assess_unique_email
 
-        self.email_taken = assess_unique_email(value) is not True
+        from .ownership import email_taken_by_someone
+
+        # An address parked unverified on an owned account is not taken: its owner may sign
+        # up with it, and proving it releases it there (accounts.ownership).
+        self.email_taken = email_taken_by_someone(value)
         return get_adapter().validate_unique_email(value)
 
     def try_save(self, request):

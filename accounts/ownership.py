@@ -16,7 +16,19 @@ identifiers** (a verified phone number, a verified email address). So:
 - once someone owns it, a number or address they never verified is as good as unknown: no code
   goes to it and the browser sees what it sees for an unknown one (``user_may_receive_code``);
   proving it later (the owner confirming an address they added, verifying the number after a
-  password login) is an ordinary verification and never a claim (``user_has_owner``).
+  password login) is an ordinary verification and never a claim (``user_has_owner``);
+- once someone owns it, a confirmation link is the owner's only when it is followed in a
+  browser logged in as the account, or in the browser that signed it up. Anywhere else it
+  proves the mailbox and not the account: the address was typed in by someone who could not
+  prove it (an attacker who signed up with their own phone and a victim's address, or added
+  the address on /accounts/email/), so the link does **not** confirm it on that account; the
+  address is taken off it instead (``user_email_release``) and the visitor is told it is free
+  to sign up or log in with. (An owner who opens the mail on another device adds the address
+  again and confirms it logged in.)
+- an address someone proves (link or code) is taken off every other account that holds it
+  unverified (``email_release_elsewhere``), and an address parked unverified on an owned
+  account counts as free at sign-up (``email_taken_by_someone``): a squatted address never
+  keeps its owner from signing up with it.
 """
 
 from __future__ import annotations
@@ -109,3 +121,51 @@ def user_claim_by_proof(
         "phone" if proven_phone else "email",
         dropped,
     )
+
+
+def email_taken_by_someone(email: str) -> bool:
+    """Does ``email`` belong to an account, for sign-up? Only where a code to it could open
+    that account (``user_may_receive_code``): verified on it, or on an account nobody owns yet
+    (its owner claims that one by a reset code). An address typed unverified into an owned
+    account is not that account's: it is free, and proving it later releases it there."""
+    from allauth.account.internal.userkit import filter_users_by_email
+
+    return any(user_may_receive_code(user, email=email) for user in filter_users_by_email(email))
+
+
+@transaction.atomic
+def user_email_release(*, user: User, email: str) -> int:
+    """Take the unverified address ``email`` off ``user``'s account: someone typed it in who
+    could not prove it. Deletes its EmailAddress row (its confirmation links die with it); if
+    it was the account's main address, another verified one takes its place, or none. Returns
+    how many rows were deleted. A verified address is never touched."""
+    from allauth.account.models import EmailAddress
+
+    User.objects.select_for_update().filter(pk=user.pk).first()
+    deleted = EmailAddress.objects.filter(user_id=user.pk, email__iexact=email, verified=False)
+    count = deleted.delete()[0]
+    user.refresh_from_db(fields=["email"])
+    if (user.email or "").lower() == email.lower():
+        other = (
+            EmailAddress.objects.filter(user_id=user.pk, verified=True).order_by("-primary").first()
+        )
+        if other is not None and not other.primary:
+            other.set_as_primary()  # also sets user.email on allauth's own instance
+        user.email = other.email if other else ""
+        user.save(update_fields=["email"])
+    if count:
+        logger.info("unproven address released from account %s", user.pk)
+    return count
+
+
+def email_release_elsewhere(*, email: str, owner_id: int) -> int:
+    """``owner_id``'s account has just proved ``email``: release it from every other account
+    that holds it unverified (``user_email_release``). Returns how many were released."""
+    from allauth.account.models import EmailAddress
+
+    others = (
+        EmailAddress.objects.filter(email__iexact=email, verified=False)
+        .exclude(user_id=owner_id)
+        .select_related("user")
+    )
+    return sum(user_email_release(user=address.user, email=email) for address in others)

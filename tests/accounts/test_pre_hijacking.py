@@ -7,6 +7,7 @@ import re
 import pytest
 from allauth.account.models import EmailAddress
 from django.core import mail
+from django.core.cache import cache
 from django.test import Client
 
 from accounts import sms
@@ -169,4 +170,97 @@ def test_victim_logging_in_by_email_code_takes_the_account(roles):
     assert list(EmailAddress.objects.filter(user=user).values_list("email", flat=True)) == [
         "victim@example.com"
     ]
+    assert logged_in(victim)
+
+
+# --- a confirmation link on an account someone owns already ---------------------------------
+# The attacker signs up with their own phone (and verifies it) and the victim's address. The
+# victim's click on the confirmation link must not give them (and so the attacker) one account.
+
+ATTACKER_PHONE = "+8613877770003"
+
+
+def confirmation_link(address: str) -> str:
+    body = next(m.body for m in reversed(mail.outbox) if m.to == [address])
+    return re.search(r"http://[^/\s]+(/accounts/confirm-email/\S+/)", body).group(1)
+
+
+def owned_account_with_victims_address(client, email="victim.b@example.org") -> User:
+    client.post(
+        "/accounts/signup/",
+        {"name": "甲", "phone": ATTACKER_PHONE, "email": email,
+         "password1": ATTACKER_PASSWORD, "password2": ATTACKER_PASSWORD},
+    )  # fmt: skip
+    client.post("/accounts/phone/verify/", {"code": sms_code()})
+    user = User.objects.get(phone=ATTACKER_PHONE)
+    assert user.phone_verified
+    return user
+
+
+def test_victim_confirming_an_owned_accounts_link_releases_the_address(roles):
+    attacker = Client()
+    user = owned_account_with_victims_address(attacker)
+    link = confirmation_link("victim.b@example.org")
+
+    victim = Client()
+    victim.get(link)
+    response = victim.post(link, follow=True)
+    page = response.content.decode()
+    assert "现已从那个账户解除" in page
+    assert "您已确认" not in page
+    assert not logged_in(victim)
+
+    user.refresh_from_db()
+    assert not EmailAddress.objects.filter(email__iexact="victim.b@example.org").exists()
+    assert user.email == ""
+    assert user.check_password(ATTACKER_PASSWORD), "the attacker keeps their own account"
+    assert victim.get(link).context["confirmation"] is None, "the link died with the address"
+    # the victim's login by email code opens nothing of the attacker's
+    mail.outbox.clear()
+    response = victim.post("/accounts/login/code/", {"email": "victim.b@example.org"})
+    assert not [m for m in mail.outbox if re.search(r"^\s*\d{6}\s*$", m.body, re.M)]
+    assert not logged_in(victim)
+
+
+def test_an_address_added_by_an_owned_account_and_confirmed_elsewhere_is_released(relative):
+    owner = Client()
+    owner.force_login(relative)
+    owner.post("/accounts/email/", {"email": "victim.b@example.org", "action_add": ""})
+    assert EmailAddress.objects.filter(user=relative, email="victim.b@example.org").exists()
+
+    Client().post(confirmation_link("victim.b@example.org"))
+    assert not EmailAddress.objects.filter(email="victim.b@example.org").exists()
+    assert logged_in(owner)
+
+
+def test_the_account_holder_confirming_while_logged_in_confirms(relative):
+    owner = Client()
+    owner.force_login(relative)
+    owner.post("/accounts/email/", {"email": "wang.b@example.org", "action_add": ""})
+    response = owner.post(confirmation_link("wang.b@example.org"))
+    assert response.status_code == 302
+    assert EmailAddress.objects.get(user=relative, email="wang.b@example.org").verified
+    relative.refresh_from_db()
+    assert relative.check_password("correct-horse-42")
+
+
+def test_a_squatted_address_does_not_keep_its_owner_from_signing_up(roles):
+    """Until the victim clicks, the address sits unverified on the attacker's owned account;
+    the victim's own sign-up with it works, and their proof takes it off the other account."""
+    owned_account_with_victims_address(Client())
+    cache.clear()  # a few minutes later: one confirmation mail per address per 3 minutes
+    victim = Client()
+    mail.outbox.clear()
+    response = victim.post(
+        "/accounts/signup/",
+        {"name": "乙", "email": "victim.b@example.org",
+         "password1": NEW_PASSWORD, "password2": NEW_PASSWORD},
+    )  # fmt: skip
+    assert response["Location"] == "/accounts/confirm-email/"
+    new = User.objects.get(email="victim.b@example.org", phone=None)
+    victim.post(confirmation_link("victim.b@example.org"))
+
+    assert EmailAddress.objects.get(email="victim.b@example.org").user_id == new.pk
+    assert EmailAddress.objects.get(email="victim.b@example.org").verified
+    assert User.objects.get(phone=ATTACKER_PHONE).email == ""
     assert logged_in(victim)
