@@ -21,11 +21,14 @@ CSV files are read row by row under the same row, column and cell limits (``read
 
 from __future__ import annotations
 
+import functools
+import posixpath
 import re
 import struct
 import zlib
 from dataclasses import dataclass, replace
 from pathlib import Path
+from xml.parsers import expat
 
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -37,18 +40,15 @@ MAX_MEMBERS = 1000
 # Below this size a member's compression ratio does not matter.
 RATIO_FLOOR = MB
 _CHUNK = MB
-_MAX_TAG = 64 * 1024  # a start tag longer than this is not a spreadsheet's
+# A run this long without a ">" is no spreadsheet's (a cell holds at most 32,767 characters):
+# expat keeps a whole token in memory, so this bounds what it keeps.
+_MAX_TOKEN = 4 * MB
 _LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")
-_TAG = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?(row|c|si|dimension)(?=[\s/>])([^>]*)>")
-_R = re.compile(rb"""\sr\s*=\s*["']([^"']*)["']""")
-_REF = re.compile(rb"\$?([A-Za-z]{1,7})\$?(\d{1,9})")
-_DIMENSION_REF = re.compile(rb"""\sref\s*=\s*["']([^"']*)["']""")
-# The fast path: tags as spreadsheet programs write them, position first.
-_CELL_REF = re.compile(rb'<c r="([A-Z]{1,3})([1-9]\d{0,6})"')
-_ROW_REF = re.compile(rb'<row r="([1-9]\d{0,6})"')
-# A prefixed tag (<x:c …>) sends the chunk to the walk. Spreadsheet XML rarely holds a colon
-# elsewhere, so this search is quick.
-_PREFIXED = re.compile(rb":(?:c|row|si)[\s/>]")
+_REF = re.compile(r"\$?([A-Za-z]{1,7})\$?(\d{1,9})", re.ASCII)
+# Parts the reader reads as XML, by their names; a workbook relationship may point only at these
+# (or at the macro part of an .xlsm).
+_XML_SUFFIXES = (".xml", ".rels", ".vml")
+_WORKBOOK_RELS = "xl/_rels/workbook.xml.rels"
 
 
 @dataclass(frozen=True)
@@ -113,19 +113,38 @@ def check_extent(rows: int, columns: int, limits: Limits) -> None:
         )
 
 
-def _column_number(letters: bytes) -> int:
+@functools.lru_cache(maxsize=4096)
+def _column_number(letters: str) -> int:
     number = 0
-    for byte in letters.upper():
-        number = number * 26 + byte - 64
+    for char in letters.upper():
+        number = number * 26 + ord(char) - 64
     return number
 
 
-def _position(ref: bytes) -> tuple[int, int]:
-    """``b"XFD1048576"`` → (1048576, 16384); raises ImportFileError for a malformed one."""
+def _unreadable(ref: str) -> ImportFileError:
+    return ImportFileError(_("文件格式不对：格子位置“%(ref)s”看不懂。") % {"ref": ref[:20]})
+
+
+def _position(ref: str) -> tuple[int, int]:
+    """``"XFD1048576"`` → (1048576, 16384); raises ImportFileError for a malformed one."""
     match = _REF.fullmatch(ref.strip())
     if not match:
-        raise ImportFileError(_("文件格式不对：格子位置“%(ref)s”看不懂。") % {"ref": ref[:20]})
+        raise _unreadable(ref)
     return int(match.group(2)), _column_number(match.group(1))
+
+
+def _position_attribute(attributes: list[str]) -> str | None:
+    """The ``r`` of a tag's (name, value, name, value, …) attributes. A prefixed ``x:r`` is
+    refused: the reader does not read it, so the cells after it would land elsewhere than
+    this scan would place them. (A second ``r`` never gets here: expat refuses it.)"""
+    ref = None
+    for index in range(0, len(attributes), 2):
+        key = attributes[index]
+        if key == "r":
+            ref = attributes[index + 1]
+        elif key[-2:] == ":r":
+            raise _broken()
+    return ref
 
 
 def _broken() -> ImportFileError:
@@ -141,8 +160,14 @@ def _bomb() -> ImportFileError:
 
 
 class _SheetScan:
-    """Follows the reader through one XML part: where each row and cell lands, and how many
-    shared strings there are. Fed in chunks; a tag split between chunks is carried over."""
+    """Parses one XML part as the reader will read it, with expat, and follows the cells:
+    where each row and cell lands, and how many shared strings there are. Fed in chunks.
+
+    A part that is not well-formed XML is refused, and so is anything the reader and this
+    scan might read differently: a tag with the same attribute twice (not well-formed: the
+    reader takes the last ``r``, a regular expression the first), a position attribute with
+    a namespace prefix (``x:r``, which the reader ignores), a DOCTYPE (no entity can be
+    declared, so none can expand), or a position that is not a plain reference."""
 
     def __init__(self, limits: Limits):
         self.limits = limits
@@ -151,92 +176,71 @@ class _SheetScan:
         self.max_row = 0
         self.max_column = 0
         self.strings = 0
-        self.carry = b""
+        self.since_close = 0  # bytes since the last ">": bounds what expat buffers
+        self.targets: list[tuple[str, str]] = []  # (Type, Target) of a .rels part
+        parser = expat.ParserCreate()
+        parser.ordered_attributes = True
+        parser.StartElementHandler = self._start
+        parser.StartDoctypeDeclHandler = self._doctype
+        self.parser = parser
 
     def feed(self, data: bytes, final: bool = False) -> None:
-        data = self.carry + data
-        end = len(data)
-        if not final:
-            opening = data.rfind(b"<")
-            if opening != -1 and data.find(b">", opening) == -1:
-                end = opening
-        self.carry = data[end:]
-        if len(self.carry) > _MAX_TAG:
+        close = data.rfind(b">")
+        self.since_close = len(data) - close - 1 if close != -1 else self.since_close + len(data)
+        if self.since_close > _MAX_TOKEN:
             raise _broken()
-        if not self._feed_explicit(data, end):
-            self._feed_tags(data, end)
+        try:
+            self.parser.Parse(data, final)
+        except expat.ExpatError as exc:
+            raise _broken() from exc
 
-    def _feed_explicit(self, data: bytes, end: int) -> bool:
-        """The common case, fast: every row and cell tag states its position (``r="B7"``, as
-        Excel, WPS, LibreOffice and openpyxl write them), so their order does not matter and
-        the extent is the largest row and column named. False when the chunk needs the
-        tag-by-tag walk (a tag without ``r``, a namespace prefix, an unusual reference)."""
-        count = data.count
-        # "<c" and "<row" also start a few other tags (<col>, <rowBreaks>): then the counts
-        # differ and the chunk takes the walk, which is exact.
-        cells = _CELL_REF.findall(data, 0, end)
-        if len(cells) != count(b"<c", 0, end):
-            return False
-        rows = _ROW_REF.findall(data, 0, end)
-        if len(rows) != count(b"<row", 0, end):
-            return False
-        if _PREFIXED.search(data, 0, end) or data.find(b"<dimension", 0, end) != -1:
-            return False
-        self.strings += count(b"<si", 0, end)
-        if self.strings > self.limits.max_cells:
-            raise _too_many_strings()
-        if rows:
-            self.max_row = max(self.max_row, max(map(int, set(rows))))
-            self.row = int(rows[-1])
-            self.column = 0
-        if cells:
-            self.max_row = max(self.max_row, max(map(int, {cell[1] for cell in cells})))
-            self.max_column = max(
-                self.max_column, max(map(_column_number, {cell[0] for cell in cells}))
-            )
-            if data.rfind(b"<c", 0, end) > data.rfind(b"<row", 0, end):
-                self.column = _column_number(cells[-1][0])
-                self.row = int(cells[-1][1])
-        check_extent(self.max_row, self.max_column, self.limits)
-        return True
+    @staticmethod
+    def _doctype(*args) -> None:
+        raise _broken()
 
-    def _feed_tags(self, data: bytes, end: int) -> None:
-        """Tag by tag, placing each cell as the reader does: at its ``r`` when it has one,
-        else right of the previous cell (a row without ``r`` follows the previous row)."""
-        for name, attributes in _TAG.findall(data, 0, end):
-            if name == b"c":
-                match = _R.search(attributes)
-                if match:
-                    row, self.column = _position(match.group(1))
-                else:
-                    row, self.column = self.row, self.column + 1
-                if row > self.max_row:
-                    self.max_row = row
-                if self.column > self.max_column:
-                    self.max_column = self.column
+    def _start(self, name: str, attributes: list[str]) -> None:
+        if ":" in name:
+            name = name.rpartition(":")[2]
+        if name == "c":
+            ref = _position_attribute(attributes)
+            if ref is None:
+                row, self.column = self.row, self.column + 1
+            else:
+                row, self.column = _position(ref)
+            if row > self.max_row:
+                self.max_row = row
+                if row > self.limits.max_rows:
                     check_extent(self.max_row, self.max_column, self.limits)
-            elif name == b"row":
-                match = _R.search(attributes)
-                self.row = int(match.group(1)) if match and match.group(1).isdigit() else (
-                    self.row + 1
-                )  # fmt: skip
-                self.column = 0
-                if self.row > self.max_row:
-                    self.max_row = self.row
-                    if self.max_row > self.limits.max_rows or (
-                        self.max_row * self.max_column > self.limits.max_cells
-                    ):
-                        check_extent(self.max_row, self.max_column, self.limits)
-            elif name == b"si":
-                self.strings += 1
-                if self.strings > self.limits.max_cells:
-                    raise _too_many_strings()
-            else:  # dimension: what the sheet says about itself, before any cell
-                match = _DIMENSION_REF.search(attributes)
-                if match:
-                    last = match.group(1).split(b":")[-1]
-                    rows, columns = _position(last)
-                    check_extent(rows, columns, self.limits)
+            if self.column > self.max_column:
+                self.max_column = self.column
+                check_extent(self.max_row, self.max_column, self.limits)
+        elif name == "row":
+            ref = _position_attribute(attributes)
+            if ref is None:
+                self.row += 1
+            elif ref.isdigit() and ref.isascii():
+                self.row = int(ref)
+            else:
+                raise _unreadable(ref)
+            self.column = 0
+            if self.row > self.max_row:
+                self.max_row = self.row
+                if self.max_row > self.limits.max_rows or (
+                    self.max_row * self.max_column > self.limits.max_cells
+                ):
+                    check_extent(self.max_row, self.max_column, self.limits)
+        elif name == "si":
+            self.strings += 1
+            if self.strings > self.limits.max_cells:
+                raise _too_many_strings()
+        elif name == "dimension":  # what the sheet says about itself, before any cell
+            values = dict(zip(attributes[::2], attributes[1::2], strict=True))
+            if "ref" in values:
+                rows, columns = _position(values["ref"].split(":")[-1])
+                check_extent(rows, columns, self.limits)
+        elif name == "Relationship":
+            values = dict(zip(attributes[::2], attributes[1::2], strict=True))
+            self.targets.append((values.get("Type", ""), values.get("Target", "")))
 
     def finish(self) -> None:
         self.feed(b"", final=True)
@@ -269,6 +273,8 @@ def check_xlsx(path: Path, limits: Limits) -> None:
         if sum(m.file_size for m in members) > limits.max_uncompressed_bytes:
             raise _bomb()
         total = 0
+        other_parts: set[str] = set()  # parts not read as XML here
+        workbook_targets: list[tuple[str, str]] = []
         for member in members:
             if member.flag_bits & 0x1:
                 raise ImportFileError(_("文件设置了打开密码。请去掉密码另存后再导入。"))
@@ -282,7 +288,10 @@ def check_xlsx(path: Path, limits: Limits) -> None:
             ):
                 raise _bomb()
             cap = limits.max_shared_strings_bytes if shared else limits.max_uncompressed_bytes
-            scan = _SheetScan(limits)
+            name = member.filename.replace("\\", "/").lower()
+            scan = _SheetScan(limits) if name.endswith(_XML_SUFFIXES) else None
+            if scan is None:
+                other_parts.add(name)
             size = 0
             for chunk in _member_chunks(handle, member):
                 size += len(chunk)
@@ -293,10 +302,27 @@ def check_xlsx(path: Path, limits: Limits) -> None:
                     size > RATIO_FLOOR and size > limits.max_ratio * max(1, member.compress_size)
                 ):
                     raise _bomb()
-                scan.feed(chunk)
+                if scan is not None:
+                    scan.feed(chunk)
             if size != member.file_size:
                 raise _broken()
-            scan.finish()
+            if scan is not None:
+                scan.finish()
+                if name == _WORKBOOK_RELS:
+                    workbook_targets = scan.targets
+        # The reader opens the sheets, shared strings and styles where the workbook's
+        # relationships point, whatever their names: each must be a part checked above.
+        for kind, target in workbook_targets:
+            if not kind.endswith("/vbaProject") and _part_name(target) in other_parts:
+                raise _broken()
+
+
+def _part_name(target: str) -> str:
+    """A workbook relationship's target as a member name (as the reader resolves it)."""
+    target = target.replace("\\", "/").lower().lstrip("/")
+    if not target.startswith("xl/"):
+        target = "xl/" + target
+    return posixpath.normpath(target)
 
 
 def _member_chunks(handle, member):
