@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from .limits import Limits, check_extent, check_size, check_xlsx
 # Every read goes through read_table, which checks the file against the import limits first
 # (limits.py): no spreadsheet reader sees a file that would make it allocate without bound.
 
+logger = logging.getLogger(__name__)
 PREVIEW_ROWS = 20  # enough for the header search (first ten rows) and a few samples
 _CSV_CHUNK = 1024 * 1024
 
@@ -128,9 +130,22 @@ def read_table(
             data = _read_csv(path, limits, nrows)
     except ImportFileError:
         raise
-    except Exception as exc:  # a corrupt or mislabelled file
+    except csv.Error as exc:  # a field over csv.field_size_limit(), a stray quote, a NUL
+        logger.warning("import: %s unreadable as CSV", path.name, exc_info=True)
         raise ImportFileError(
-            _("文件打不开：%(error)s。请确认是 Excel 或 CSV 文件。") % {"error": exc}
+            _(
+                "CSV 文件读不了：可能有一格的内容太长（超过 %(limit)s 个字符）或引号没有配对。"
+                "请在 Excel 或 WPS 里检查后另存为 .xlsx 或 CSV 再导入。"
+            )
+            % {"limit": f"{csv.field_size_limit():,}"}
+        ) from exc
+    except Exception as exc:  # a corrupt or mislabelled file; the reader's words stay in the log
+        logger.warning("import: %s unreadable", path.name, exc_info=True)
+        raise ImportFileError(
+            _(
+                "文件打不开：内容已损坏或不是 Excel/CSV 文件。"
+                "请在 Excel 或 WPS 里打开后另存为 .xlsx 再导入。"
+            )
         ) from exc
     if not any(any(not _blank(c) for c in row) for row in data):
         raise ImportFileError(_("文件是空的。"))
