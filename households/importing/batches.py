@@ -46,7 +46,17 @@ IMPORT_FOLDER = "imports"
 # ones may belong to an upload still being saved).
 ORPHAN_AGE = timedelta(days=1)
 logger = logging.getLogger(__name__)
-_NUMBER = re.compile(r"\d[\d \-]{5,}[\dXx]")
+# A run of digits (full-width ones too) that common separators may split: spaces (also the
+# ideographic one), dots, slashes, hyphens and dashes, underscores, middle dots, commas, in
+# ASCII and full-width forms. mask() counts the digits: seven or more are a number.
+_SEPARATORS = re.escape(
+    " \u00a0\u3000"  # spaces: ASCII, no-break, ideographic
+    ".\uff0e\u3002\u00b7\u30fb"  # dots: full stop, full-width, ideographic, middle dots
+    "/\uff0f\\\uff3c"  # slashes and backslashes, ASCII and full-width
+    "-\uff0d\u2010\u2011\u2012\u2013\u2014\u2015\u2212_\uff3f"  # hyphens, dashes, underscores
+    ",\uff0c"  # commas
+)
+_NUMBER = re.compile(rf"\d(?:[{_SEPARATORS}]{{0,3}}\d)+(?:[{_SEPARATORS}]{{0,3}}[Xx\uff38\uff58])?")
 
 
 def mask_numbers(text: str) -> str:
@@ -56,7 +66,7 @@ def mask_numbers(text: str) -> str:
 
     def mask(match: re.Match) -> str:
         chunk = match.group()
-        places = [i for i, char in enumerate(chunk) if char.isdigit() or char in "Xx"]
+        places = [i for i, char in enumerate(chunk) if char.isdigit() or char in "Xx\uff38\uff58"]
         if len(places) < 7:
             return chunk
         keep_start = 4 if len(places) >= 15 else 3

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from datetime import timedelta
 from pathlib import Path
@@ -211,6 +212,86 @@ def test_rows_times_columns_is_bounded(tmp_path, settings, no_calamine):
     path = workbook(tmp_path / "tall.xlsx", f'<row r="1">{_text("A1", "x")}</row>'
                     f'<row r="5000">{_text("C5000", "y")}</row>')  # fmt: skip
     with pytest.raises(ImportFileError, match="表格范围太大"):
+        read_table(path)
+    assert no_calamine == []
+
+
+@pytest.mark.parametrize(
+    "cells",
+    [
+        # Two r attributes: a regular expression reads the first, the reader the last.
+        '<row r="3"><c r="A3" r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row>',
+        '<row r="3"><c r="A3" r="GR1000000" t="inlineStr"><is><t>x</t></is></c></row>',
+        '<row r="3" r="1048576"><c t="inlineStr"><is><t>x</t></is></c></row>',
+        # A ">" inside another attribute's value hides the r from a tag-level pattern.
+        '<row r="3"><c s=">" r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row>',
+        # Not well-formed, or a DOCTYPE (entities): refused, not guessed at.
+        '<row r="3"><c r="A3"><v>1</v></row>',
+    ],
+)
+def test_a_sheet_the_check_and_the_reader_could_read_differently_is_refused(
+    tmp_path, no_calamine, cells
+):
+    path = workbook(tmp_path / "odd.xlsx", cells, dimension=None)
+    with pytest.raises(ImportFileError, match=r"列|不是有效的 \.xlsx|表格范围太大"):
+        read_table(path)
+    assert no_calamine == []
+
+
+def test_the_red_team_file_with_two_positions_in_one_cell_is_refused(tmp_path, no_calamine):
+    """openpyxl's workbook without <dimension>, one cell given r="A3" r="XFD1048576"."""
+    book = openpyxl.Workbook()
+    book.active.append(HEADERS)
+    book.save(tmp_path / "base.xlsx")
+    path = tmp_path / "dupr.xlsx"
+    with zipfile.ZipFile(tmp_path / "base.xlsx") as source, zipfile.ZipFile(path, "w") as out:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                text = re.sub(r"<dimension [^>]*/>", "", data.decode())
+                data = text.replace(
+                    "</sheetData>",
+                    '<row r="3"><c r="A3" r="XFD1048576" t="inlineStr"><is><t>x</t></is></c>'
+                    "</row></sheetData>",
+                ).encode()
+            out.writestr(item, data)
+    with pytest.raises(ImportFileError, match=r"不是有效的 \.xlsx"):
+        check_xlsx(path, Limits.from_settings())
+    with pytest.raises(ImportFileError):
+        read_table(path)
+    assert no_calamine == []
+
+
+def test_a_doctype_is_refused(tmp_path, no_calamine):
+    path = workbook(tmp_path / "dtd.xlsx", f'<row r="1">{_text("A1", "x")}</row>')
+    data = {}
+    with zipfile.ZipFile(path) as source:
+        for name in source.namelist():
+            data[name] = source.read(name)
+    sheet = data["xl/worksheets/sheet1.xml"].decode()
+    data["xl/worksheets/sheet1.xml"] = sheet.replace(
+        "?><worksheet", '?><!DOCTYPE worksheet [<!ENTITY far "XFD1048576">]><worksheet'
+    ).encode()
+    with zipfile.ZipFile(path, "w") as out:
+        for name, content in data.items():
+            out.writestr(name, content)
+    with pytest.raises(ImportFileError, match=r"不是有效的 \.xlsx"):
+        read_table(path)
+    assert no_calamine == []
+
+
+def test_a_sheet_stored_under_a_name_that_is_not_read_as_xml_is_refused(tmp_path, no_calamine):
+    """The reader opens the sheet the workbook's relationships name, whatever its name."""
+    path = xfd_workbook(tmp_path / "bin.xlsx")
+    with zipfile.ZipFile(path) as source:
+        data = {name: source.read(name) for name in source.namelist()}
+    data["xl/worksheets/sheet1.bin"] = data.pop("xl/worksheets/sheet1.xml")
+    rels = "xl/_rels/workbook.xml.rels"
+    data[rels] = data[rels].replace(b"worksheets/sheet1.xml", b"worksheets/sheet1.bin")
+    with zipfile.ZipFile(path, "w") as out:
+        for name, content in data.items():
+            out.writestr(name, content)
+    with pytest.raises(ImportFileError, match=r"不是有效的 \.xlsx"):
         read_table(path)
     assert no_calamine == []
 
@@ -657,3 +738,50 @@ def test_the_batch_page_masks_the_numbers_quoted_in_reasons(world, client_for, s
     page = client_for("staff").get(f"/admin/register/import/{batch.pk}/").content.decode()
     assert number not in page
     assert f"身份证号“{number[:4]}{'*' * 10}{number[-4:]}”不对" in page
+
+
+# --- messages and masking ----------------------------------------------------------------------
+
+
+def test_a_csv_field_over_the_csv_limit_is_refused_in_chinese(tmp_path, caplog):
+    path = tmp_path / "big.csv"
+    path.write_text("姓名,社区\n张三," + "x" * 200_000 + "\n", encoding="utf-8")
+    with pytest.raises(ImportFileError) as refused:
+        read_table(path)
+    message = str(refused.value)
+    assert "内容太长（超过 131,072 个字符）" in message
+    assert "field" not in message and "limit" not in message
+    assert "field larger than field limit" in caplog.text  # the admin's log keeps it
+
+
+def test_the_readers_own_error_stays_out_of_the_message(tmp_path, caplog):
+    path = workbook(tmp_path / "ent.xlsx", '<row r="3"><c r="E&#57;"><v>1</v></c></row>')
+    with pytest.raises(ImportFileError) as refused:
+        read_table(path)
+    message = str(refused.value)
+    assert message.startswith("文件打不开：内容已损坏")
+    assert "Expecting" not in message and "alphanumeric" not in message
+    assert "Expecting alphanumeric character" in caplog.text
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "138.5551.2345",
+        "138/5551/2345",
+        "138\\5551\\2345",
+        "138_5551_2345",
+        "138 – 5551 – 2345",
+        "１３８．５５５１．２３４５",
+        "１３８５５５１２３４５",
+        "138－5551－2345",
+        "138　5551　2345",
+    ],
+)
+def test_sample_numbers_are_masked_whatever_separates_their_digits(written):
+    from households.importing.batches import mask_numbers
+
+    masked = mask_numbers(f"电话：{written}。")
+    assert "5551" not in masked and "５５５１" not in masked
+    assert masked.count("*") == 4
+    assert masked.startswith("电话：") and masked.endswith("。")
