@@ -88,7 +88,25 @@ class SignupForm(AllauthSignupForm):
             raise forms.ValidationError(
                 _("请填写手机号码或电子邮箱，至少一项，用于登录和接收通知。"), code="no_contact"
             )
+        if cleaned.get("phone") and not self.errors:
+            self._check_sms_limits(cleaned["phone"])
         return cleaned
+
+    @staticmethod
+    def _check_sms_limits(phone: str) -> None:
+        """A sign-up with a number sends a text (the code, or "already registered"). Refused by
+        the SMS limits, it must change nothing: so they are asked here, before the account is
+        made, and the form comes back filled in. Looking counts nothing (``sms_would_allow``);
+        the text itself is counted when it is sent."""
+        from allauth.core import context
+
+        from .sms import sms_would_allow
+
+        if not sms_would_allow(phone=phone, request=context.request):
+            raise forms.ValidationError(
+                _("短信发送太频繁，请过一个小时再试；也可以不填手机号码，只用电子邮箱注册。"),
+                code="sms_rate_limited",
+            )
 
     # --- a registered address is never revealed -------------------------------------------
     # allauth hides a taken address only when email verification is mandatory for everyone;

@@ -252,6 +252,28 @@ def sms_throttle(*, phone: str, request=None) -> None:
         raise SmsError("SMS limits unavailable") from exc
 
 
+def _would_hit(key: str, limit: int) -> bool:
+    return (cache.get(key) or 0) + 1 <= limit
+
+
+def sms_would_allow(*, phone: str, request=None) -> bool:
+    """Would one more text to ``phone`` pass the limits ``sms_throttle`` counts? Only looks:
+    counts nothing. For a form that must refuse *before* it changes anything (the sign-up:
+    a refused text must not leave an account behind). Two requests at once may both see room;
+    the count in ``send_sms`` stays the guard. A cache that cannot be read says yes here and
+    refuses in ``sms_throttle`` (fail closed there)."""
+    try:
+        if request is not None:
+            if not _would_hit(_key("ip", _client_ip(request)), settings.SMS_IP_HOURLY_LIMIT):
+                return False
+            if not _would_hit(_key("number", phone), settings.SMS_NUMBER_HOURLY_LIMIT):
+                return False
+        return _would_hit("sms:limit:all", settings.SMS_HOURLY_LIMIT)
+    except Exception:
+        logger.exception("SMS limits could not be read")
+        return True
+
+
 def _verified_account_number(phone: str) -> bool:
     from .models import User
 

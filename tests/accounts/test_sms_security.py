@@ -159,6 +159,11 @@ def test_a_sign_up_over_the_limit_is_told_and_sent_nothing(client, settings):
     assert TOO_OFTEN in html
     assert "验证码短信已发出" not in html
     assert [m.phone for m in sms.outbox] == ["+8613812345678"]
+    # the refusal changed nothing: no account, and the form comes back filled in
+    assert not User.objects.filter(phone="+8613812345679").exists()
+    assert response.redirect_chain == []
+    assert 'value="13812345679"' in html
+    assert 'value="赵大爷"' in html
 
 
 def test_the_address_is_the_client_behind_the_trusted_proxy(client, roles, settings):
