@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import re
+import unicodedata
+
 from allauth.account.forms import ConfirmLoginCodeForm as AllauthConfirmLoginCodeForm
 from allauth.account.forms import (
     ConfirmPasswordResetCodeForm as AllauthConfirmPasswordResetCodeForm,
@@ -16,6 +19,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from core.phones import InvalidPhone, NotTextable, normalize_phone, textable_check
+
+from .models import NAME_MAX_LENGTH
 
 
 class PhoneField(forms.CharField):
@@ -63,14 +68,48 @@ class PhoneField(forms.CharField):
         return phone
 
 
+# Text that reads as a link: a scheme, "www.", or a word, a dot and letters ("e.vil",
+# "evil。com" with a full-width stop). No space after the dot: "John F. Kennedy" is a name.
+_LINK_LIKE = re.compile(r"[a-z][a-z0-9+.-]*:/|www\.|[a-z0-9-]+[.．。｡][a-z]{2,}", re.I)
+
+
+class PersonNameField(forms.CharField):
+    """A person's name: one line, short, no link. It is put into mails and texts the site
+    sends (the welcome, allauth's confirmation mail), to addresses that may belong to someone
+    else: a name "您的补贴已到账⏎请访问 http://… 领取" would make them read like ours. Line
+    breaks, control and invisible format characters and links are refused (so the person sees
+    why); runs of spaces become one."""
+
+    default_error_messages = {
+        "name_not_one_line": _("姓名里不能有网址或换行，请只填写您的姓名。"),
+    }
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", _("姓名"))
+        kwargs.setdefault("max_length", NAME_MAX_LENGTH)
+        kwargs.setdefault(
+            "widget",
+            forms.TextInput(attrs={"autocomplete": "name", "placeholder": _("您的姓名")}),
+        )
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp", "Co", "Cs") for ch in value):
+            raise forms.ValidationError(
+                self.error_messages["name_not_one_line"], code="name_not_one_line"
+            )
+        if _LINK_LIKE.search(value):
+            raise forms.ValidationError(
+                self.error_messages["name_not_one_line"], code="name_not_one_line"
+            )
+        return " ".join(value.split())
+
+
 class SignupForm(AllauthSignupForm):
     """Sign-up by mobile number or by email (at least one), with a name to greet people by."""
 
-    name = forms.CharField(
-        label=_("姓名"),
-        max_length=60,
-        widget=forms.TextInput(attrs={"autocomplete": "name", "placeholder": _("您的姓名")}),
-    )
+    name = PersonNameField()
 
     field_order = ["name", "phone", "email", "password1", "password2"]
 

@@ -3,6 +3,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+#: The longest name the sign-up form takes (the column holds 60).
+NAME_MAX_LENGTH = 30
+
 
 class User(AbstractUser):
     """A person who can log in: a relative, a volunteer, a group leader, a cadre or staff.
@@ -40,7 +43,20 @@ class User(AbstractUser):
 
     @property
     def display_name(self) -> str:
-        return self.name or self.get_full_name() or self.email or self.masked_phone or self.username
+        """The name to show and to put in mails and texts: ``greeting_name``, else the address
+        or the masked number."""
+        return self.greeting_name or self.email or self.masked_phone or self.username
+
+    @property
+    def greeting_name(self) -> str:
+        """The person's name as typed, made one short line without links' line breaks or
+        signature brackets (``sms_user_text``): every page, mail and text that names a user
+        goes through here, so a name saved before the sign-up form cleaned names (or by a
+        screen that does not) cannot start a second line in an official message. Empty when
+        no name is known (after a claim, say)."""
+        from .sms import sms_user_text
+
+        return sms_user_text(self.get_full_name(), max_length=NAME_MAX_LENGTH)
 
     @property
     def masked_phone(self) -> str:
@@ -54,7 +70,8 @@ class User(AbstractUser):
 
 
 def user_display(user: User) -> str:
-    """How allauth names a user in its messages ("以 王秀英 成功登录")."""
+    """How allauth names a user in its messages ("以 王秀英 成功登录") and mails (the
+    confirmation mail): the cleaned ``display_name``."""
     return user.display_name
 
 

@@ -18,3 +18,9 @@ def _claim_on_email_proof(sender, request, email_address, **kwargs) -> None:
     from allauth.account.adapter import get_adapter
 
     get_adapter(request).email_proven(request, email_address)
+
+
+@receiver(email_confirmed, dispatch_uid="accounts.welcome_on_email_proof")
+def _welcome_on_email_proof(sender, request, email_address, **kwargs) -> None:
+    # the welcome mail waits for a confirmed address (user_welcome_send)
+    user_welcome_enqueue(user=email_address.user)

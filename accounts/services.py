@@ -21,7 +21,8 @@ logger = logging.getLogger(__name__)
 def user_welcome_enqueue(*, user: User) -> None:
     """Queue the welcome message; it leaves only once the current transaction has committed.
 
-    Called at sign-up and when a phone number is verified (the welcome waits for that)."""
+    Called at sign-up, when a phone number is verified and when an email address is
+    confirmed (the welcome waits for those)."""
     from .tasks import welcome_send
 
     if user.welcomed_at is None:
@@ -38,8 +39,12 @@ def user_welcome_send(*, user_id: int) -> bool:
     A user with a phone number is welcomed once that number is verified, by SMS (and by email
     if they gave one): a text goes only to a number its owner has proved, never to whatever was
     typed at sign-up. Until then the job sends nothing and leaves ``welcomed_at`` unset;
-    verifying the number queues it again (``AccountAdapter.set_phone_verified``). A user
-    without a phone is welcomed by email at once. The name comes in through ``sms_user_text``.
+    verifying the number queues it again (``AccountAdapter.set_phone_verified``). Likewise the
+    mail goes only to a verified address (anyone can type anyone's address at sign-up): until
+    it is confirmed the email channel waits and ``welcomed_at`` stays unset; confirming it
+    queues the job again (``accounts.receivers``). The name is ``User.greeting_name`` (one
+    cleaned line; in the text capped by ``sms_user_text``), and a user without one (after a
+    claim) is greeted neutrally.
 
     Each channel is sent and marked (``welcome_sms_at``, ``welcome_email_at``) in its own
     transaction holding the user row lock, so two workers running the same job (a retry after a
@@ -55,8 +60,9 @@ def user_welcome_send(*, user_id: int) -> bool:
             return False
         if user.welcome_sms_at is None and user.phone and sms_number_allowed(user.phone):
             with translation.override(settings.LANGUAGE_CODE):
+                name = sms_user_text(user.greeting_name, max_length=WELCOME_NAME_MAX)
                 text = _("%(name)s，欢迎加入侨心！报名活动、加入义工队都可以在网站上办理。") % {
-                    "name": sms_user_text(user.display_name, max_length=WELCOME_NAME_MAX)
+                    "name": name or _("您好")
                 }
             send_sms(phone=user.phone, text=text, purpose=SmsPurpose.ACCOUNT)
             user.welcome_sms_at = timezone.now()
@@ -65,7 +71,11 @@ def user_welcome_send(*, user_id: int) -> bool:
         user = _welcome_user_lock(user_id=user_id)
         if user is None:
             return False
-        if user.welcome_email_at is None and user.email:
+        email_due = user.welcome_email_at is None and bool(user.email)
+        if email_due and not _email_verified(user):
+            logger.info("welcome mail of user %s waits for the address to be confirmed", user.pk)
+            return False
+        if email_due:
             with translation.override(settings.LANGUAGE_CODE):
                 context = {"user": user, "site_url": settings.WAGTAILADMIN_BASE_URL}
                 subject = render_to_string("emails/accounts/welcome.subject.txt", context)
@@ -82,6 +92,14 @@ def user_welcome_send(*, user_id: int) -> bool:
         user.save(update_fields=["welcomed_at"])
     logger.info("welcome sent to user %s", user.pk)
     return True
+
+
+def _email_verified(user: User) -> bool:
+    from allauth.account.models import EmailAddress
+
+    return EmailAddress.objects.filter(
+        user_id=user.pk, email__iexact=user.email, verified=True
+    ).exists()
 
 
 def _welcome_user_lock(*, user_id: int) -> User | None:

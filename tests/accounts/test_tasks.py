@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from allauth.account.models import EmailAddress
 from django.core import mail
 
 from accounts import sms
@@ -16,6 +17,7 @@ from tests.conftest import wait_for
 def test_welcome_goes_by_sms_and_email_once(relative):
     relative.email = "wang@example.com"
     relative.save()
+    EmailAddress.objects.create(user=relative, email="wang@example.com", verified=True)
     assert user_welcome_send(user_id=relative.pk) is True
     assert [m.phone for m in sms.outbox] == [relative.phone]
     assert "欢迎加入侨心" in sms.outbox[0].text
