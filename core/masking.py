@@ -1,6 +1,16 @@
-"""Masking of personal numbers for people who may not see them in full."""
+"""Masking of personal numbers for people who may not see them in full.
+
+An ID number holds 6 region digits, the 8-digit birth date, 3 sequence digits and a check
+digit. Shown as ``3309**********1234`` beside the full birth date, only the 2 district digits
+are left to guess (and the check digit cuts those to about one): such a mask is safe only for
+people who may unmask anyway. Anyone else gets the birth year (``mask_birth_date``) and the ID
+cut to its province and city (``mask_id_number_head``): with the district known, the birth
+year and the gender still leave about 366 × 500 candidates.
+"""
 
 from __future__ import annotations
+
+from datetime import date
 
 
 def mask_phone(phone: str) -> str:
@@ -12,7 +22,20 @@ def mask_phone(phone: str) -> str:
 
 
 def mask_id_number(number: str) -> str:
-    """``330902198001011234`` → ``3309**********1234``."""
+    """``330902198001011234`` → ``3309**********1234``: for people who may unmask only."""
     if len(number) <= 8:
         return "*" * len(number)
     return f"{number[:4]}{'*' * (len(number) - 8)}{number[-4:]}"
+
+
+def mask_id_number_head(number: str) -> str:
+    """``330902198001011234`` → ``3309**************``: only province and city, nothing of the
+    person (no birth date, no sequence, no check digit)."""
+    if len(number) <= 8:
+        return "*" * len(number)
+    return f"{number[:4]}{'*' * (len(number) - 4)}"
+
+
+def mask_birth_date(born: date) -> str:
+    """``1980-01-01`` → ``1980年``: the year, never the day (see the module's docstring)."""
+    return f"{born.year}年"

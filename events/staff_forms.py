@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from core.masking import mask_phone
+from core.masking import mask_birth_date, mask_phone
 
 from .models import EventKind, EventPage, EventQuestion
 from .staff_selectors import NO_COMMUNITY
@@ -48,8 +48,9 @@ def member_label(member) -> str:
         if part
     )
     phone = mask_phone(member.mobile) if member.mobile else ""
-    born = f"{member.birth_date:%Y}" if member.birth_date else ""
-    details = "，".join(part for part in (place, born and f"{born}年生", phone) if part)
+    # the year only, for every role (core.masking: the full date beside ID digits rebuilds the ID)
+    born = f"{mask_birth_date(member.birth_date)}生" if member.birth_date else ""
+    details = "，".join(part for part in (place, born, phone) if part)
     return f"{member.name}（{details}）" if details else member.name
 
 

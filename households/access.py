@@ -17,18 +17,24 @@ wrapper fails there.
 
 Searches by (part of) a number are logged by the search selectors themselves through
 ``number_search_record``, with the term masked.
+
+What a user sees of a member when not unmasked comes from ``masking_for``: people who may not
+unmask get the birth year and the ID's first four characters only, since the full birth date
+next to ``3309**********1234`` rebuilds the whole ID.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
 from functools import wraps
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 
-from core.masking import mask_id_number, mask_phone
+from core.masking import mask_birth_date, mask_id_number, mask_id_number_head, mask_phone
 
 from . import services
 from .models import AccessLog
@@ -162,4 +168,38 @@ def number_search_record(
         object_id=object_id,
         filters={"q": mask_term(term), "by_part": by_part},
         row_count=row_count,
+    )
+
+
+# --- what a user sees of a member -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Masking:
+    """A member's numbers and birth date as ``user`` sees them without unmasking.
+
+    ``may_unmask``: the user may see the numbers in full anyway (each time logged), so the
+    masked ID keeps its last four and the birth date is shown in full. Anyone else sees the
+    birth year and the ID's province and city only: the full birth date beside
+    ``3309**********1234`` would leave only the district digits to guess.
+    """
+
+    may_unmask: bool
+
+    def id_number(self, number: str) -> str:
+        if not number:
+            return ""
+        return mask_id_number(number) if self.may_unmask else mask_id_number_head(number)
+
+    def birth_date(self, born: date | None) -> date | str | None:
+        if born is None or self.may_unmask:
+            return born
+        return mask_birth_date(born)
+
+
+def masking_for(user) -> Masking:
+    from .selectors import user_may_unmask
+
+    return Masking(
+        may_unmask=bool(user is not None and user.is_authenticated and user_may_unmask(user))
     )

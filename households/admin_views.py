@@ -28,7 +28,7 @@ from wagtail.admin.views.generic import (
     UsageView,
 )
 
-from core.masking import mask_id_number, mask_phone
+from core.masking import mask_phone
 from core.phones import display_phone
 from core.spreadsheets import SafeSpreadsheetExportMixin
 
@@ -38,6 +38,7 @@ from .models import AccessLog, Household, Member
 
 PHONE_FIELDS = {"home_phone", "mobile", "household__home_phone"}
 ID_FIELDS = {"id_number"}
+BIRTH_FIELDS = {"birth_date"}
 
 
 def _filters_of(request) -> dict:
@@ -58,8 +59,12 @@ class ScopedIndexMixin(SafeSpreadsheetExportMixin):
         return queryset
 
     @cached_property
+    def masking(self) -> access.Masking:
+        return access.masking_for(self.request.user)
+
+    @cached_property
     def unmasked(self) -> bool:
-        return selectors.user_may_unmask(self.request.user)
+        return self.masking.may_unmask
 
     def to_row_dict(self, item):
         row = super().to_row_dict(item)
@@ -71,8 +76,15 @@ class ScopedIndexMixin(SafeSpreadsheetExportMixin):
                 # starting with "+" would be escaped as a possible formula
                 row[field] = display_phone(value) if self.unmasked else mask_phone(value)
             elif field in ID_FIELDS and not self.unmasked:
-                row[field] = mask_id_number(value)
+                row[field] = self.masking.id_number(value)
+            elif field in BIRTH_FIELDS:
+                row[field] = self.masking.birth_date(value)
         return row
+
+    def get_heading(self, queryset, field):
+        if field in BIRTH_FIELDS and not self.unmasked:
+            return _("出生年份")
+        return super().get_heading(queryset, field)
 
     def render_to_response(self, context, **response_kwargs):
         if self.is_export:
@@ -204,7 +216,7 @@ class MemberIndexView(ScopedIndexMixin, IndexView):
                 "name", label=gettext_lazy("姓名"), sort_key="name", get_url=self.get_edit_url
             ),
             TextColumn("gender", label=gettext_lazy("性别"), accessor="get_gender_display"),
-            TextColumn("birth_date", label=gettext_lazy("出生日期"), sort_key="birth_date"),
+            self._birth_date_column(),
             TextColumn("category", label=gettext_lazy("类别"), accessor="get_category_display"),
             TextColumn(
                 "country", label=gettext_lazy("侨居国家（地区）"), accessor="country_display"
@@ -217,6 +229,15 @@ class MemberIndexView(ScopedIndexMixin, IndexView):
             ),
             MaskedColumn("mobile", label=gettext_lazy("手机号码"), masker=mask_phone),
         ]
+
+    def _birth_date_column(self) -> Column:
+        label = gettext_lazy("出生日期")
+        if self.masking.may_unmask:
+            return TextColumn("birth_date", label=label, sort_key="birth_date")
+        # the year only, and no sorting by the date: the order within a year would tell it
+        return MaskedColumn(
+            "birth_date", label=gettext_lazy("出生年份"), masker=self.masking.birth_date
+        )
 
 
 class ScopedObjectMixin:
@@ -236,8 +257,11 @@ class HouseholdDetailView(ScopedObjectMixin, InspectView):
         household = self.object
         members = list(household.members.order_by("id").select_related("home_contact"))
         unmasked_id = self.request.session.pop("households_unmasked", None)
+        masking = access.masking_for(self.request.user)
         for member in members:
             member.show_full = unmasked_id == member.pk
+            member.id_number_shown = masking.id_number(member.id_number)
+            member.birth_date_shown = masking.birth_date(member.birth_date)
         services.access_log_record(
             user=self.request.user,
             action=AccessLog.Action.DETAIL,
@@ -249,7 +273,7 @@ class HouseholdDetailView(ScopedObjectMixin, InspectView):
             household=household,
             members=members,
             changes=household.changes.select_related("actor")[:20],
-            may_unmask=selectors.user_may_unmask(self.request.user),
+            may_unmask=masking.may_unmask,
             may_change=self.request.user.has_perm("households.change_household"),
             may_change_member=self.request.user.has_perm("households.change_member"),
             leaders=selectors.household_responsibles(household),

@@ -1,6 +1,8 @@
+from datetime import date
+
 import pytest
 
-from core.masking import mask_id_number, mask_phone
+from core.masking import mask_birth_date, mask_id_number, mask_id_number_head, mask_phone
 from core.phones import InvalidPhone, display_phone, normalize_phone
 
 
@@ -10,6 +12,17 @@ def test_mainland_mobile_is_masked_like_the_register_shows_it():
 
 def test_id_number_keeps_region_and_last_four():
     assert mask_id_number("330902198001011234") == "3309**********1234"
+
+
+def test_id_number_head_keeps_province_and_city_only():
+    # nothing of the person: no birth date, no sequence, no check digit
+    assert mask_id_number_head("330902198001011234") == "3309**************"
+    assert mask_id_number_head("11010519491231002X") == "1101**************"
+    assert mask_id_number_head("1234") == "****"
+
+
+def test_birth_date_is_masked_to_the_year():
+    assert mask_birth_date(date(1980, 1, 31)) == "1980年"
 
 
 @pytest.mark.parametrize(
