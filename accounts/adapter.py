@@ -170,7 +170,7 @@ class AccountAdapter(DefaultAccountAdapter):
     def login(self, request, user: User) -> None:
         # The account may have changed since allauth loaded it (a claim voids the password): the
         # session must keep the current password hash, or the next request would log out.
-        user.refresh_from_db(fields=["password", "email", "phone", "phone_verified"])
+        user.refresh_from_db(fields=["password", "email", "phone", "phone_verified", "name"])
         super().login(request, user)
 
     def email_proven(self, request, email_address) -> None:

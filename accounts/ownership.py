@@ -90,9 +90,11 @@ def user_claim_by_proof(
     the address just proven). Makes the password unusable (the person sets a new one,
     ``accounts:password`` or the password reset); deletes the email addresses that were never
     verified, except the one just proven; forgets a phone number that was never verified,
-    unless it is the one just proven. Changing the password hash logs out every session of
-    the user that existed before (Django checks the hash on each request); the caller's
-    session logs in afterwards with the same, updated ``user`` instance.
+    unless it is the one just proven; forgets the name the unproven party typed (it would go
+    into the welcome text and mail to the new owner: "【侨心】<attacker's words>，欢迎…"), so
+    they are greeted neutrally until they give one. Changing the password hash logs out every
+    session of the user that existed before (Django checks the hash on each request); the
+    caller's session logs in afterwards with the same, updated ``user`` instance.
     """
     from allauth.account.models import EmailAddress
 
@@ -100,8 +102,9 @@ def user_claim_by_proof(
     # password hash on it would log the new owner straight out again.
     User.objects.select_for_update().filter(pk=user.pk).first()
     user.refresh_from_db(fields=["email", "phone", "phone_verified"])
-    fields = ["password"]
+    fields = ["password", "name", "first_name", "last_name"]
     user.set_unusable_password()
+    user.name = user.first_name = user.last_name = ""
 
     unproven = EmailAddress.objects.filter(user=user, verified=False)
     if proven_email:

@@ -264,3 +264,18 @@ def test_a_squatted_address_does_not_keep_its_owner_from_signing_up(roles):
     assert EmailAddress.objects.get(email="victim.b@example.org").verified
     assert User.objects.get(phone=ATTACKER_PHONE).email == ""
     assert logged_in(victim)
+
+
+def test_a_claim_forgets_the_name_the_attacker_typed(roles, django_capture_on_commit_callbacks):
+    """The welcome after a claim goes to the victim: no attacker-written words in it."""
+    attacker_signs_up(Client(), name="攻击者")
+    victim = Client()
+    with django_capture_on_commit_callbacks(execute=True):
+        login_by_sms_code(victim, VICTIM_PHONE.removeprefix("+86"))
+    user = User.objects.get()
+    assert user.name == ""
+    assert user.display_name == "138****5678"
+    welcome = [m.text for m in sms.outbox if "欢迎加入侨心" in m.text]
+    assert welcome == ["【侨心】您好，欢迎加入侨心！报名活动、加入义工队都可以在网站上办理。"]
+    assert not any("攻击者" in m.text for m in sms.outbox)
+    assert "攻击者" not in victim.get("/me/").content.decode()
