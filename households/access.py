@@ -16,7 +16,9 @@ shows a full number without a row written by that request: a new screen that for
 wrapper fails there.
 
 Searches by (part of) a number are logged by the search selectors themselves through
-``number_search_record``, with the term masked.
+``number_search_record``, with the term masked, and counted against an hourly limit per user
+(``number_search_allow``): with a masked mobile (``136****0043``) 10,000 whole-number searches
+find the number, so the search must not be an unthrottled lookup.
 
 What a user sees of a member when not unmasked comes from ``masking_for``: people who may not
 unmask get the birth year and the ID's first four characters only, since the full birth date
@@ -25,6 +27,7 @@ next to ``3309**********1234`` rebuilds the whole ID.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,12 +35,18 @@ from datetime import date
 from functools import wraps
 from typing import Any
 
+from allauth.core.exceptions import RateLimited
+from django.conf import settings
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 
 from core.masking import mask_birth_date, mask_id_number, mask_id_number_head, mask_phone
 
 from . import services
 from .models import AccessLog
+
+logger = logging.getLogger(__name__)
 
 #: Set on the request once a row was written for it (the log row itself).
 _LOGGED_ATTR = "_households_access_log"
@@ -159,14 +168,18 @@ def number_search_record(
     by_part: bool,
     object_id: int | None = None,
     row_count: int | None = None,
+    refused: bool = False,
 ) -> AccessLog:
     """Log a search by (part of) a phone or ID number, with the term masked."""
+    filters = {"q": mask_term(term), "by_part": by_part}
+    if refused:
+        filters["refused"] = True
     return services.access_log_record(
         user=user,
         action=AccessLog.Action.SEARCH,
         object_type=object_type,
         object_id=object_id,
-        filters={"q": mask_term(term), "by_part": by_part},
+        filters=filters,
         row_count=row_count,
     )
 
@@ -203,3 +216,69 @@ def masking_for(user) -> Masking:
     return Masking(
         may_unmask=bool(user is not None and user.is_authenticated and user_may_unmask(user))
     )
+
+
+# --- the hourly limit on searches by number ---------------------------------------------------
+
+
+class NumberSearchRefused(RateLimited):
+    """Too many searches by number within the hour. Lists catch it and show ``message`` with no
+    rows; raised anywhere else it becomes the 429 page (accounts.ratelimits)."""
+
+    def __init__(self, message: str):
+        self.message = message
+        super().__init__(message)
+
+
+_WINDOW = 3600
+
+
+def _number_search_count(user) -> int | None:
+    """Count one search by number for ``user`` in the window that began with their first;
+    None when the shared cache cannot count. ``add`` and ``incr`` are atomic on Redis, so every
+    web process shares one count."""
+    key = f"households:number-search:{user.pk}"
+    try:
+        for _attempt in range(3):
+            cache.add(key, 0, timeout=_WINDOW)
+            try:
+                return cache.incr(key)
+            except ValueError:  # expired between add and incr: start the window again
+                continue
+    except Exception:
+        logger.exception("number search limit could not be counted")
+    return None
+
+
+def number_search_allow(*, user, term: str, object_type: str, by_part: bool) -> None:
+    """Count and log one search by (part of) a number; raise NumberSearchRefused, after logging
+    the refusal, when the user is over their hourly limit.
+
+    Who may not unmask: ``REGISTER_NUMBER_SEARCH_HOURLY_LIMIT`` (20) an hour, enough to check
+    the numbers people give over the phone, far too few to try the 1,000–10,000 numbers a
+    masked one leaves. Who may unmask: ``REGISTER_NUMBER_SEARCH_UNMASK_HOURLY_LIMIT`` (200),
+    against a stolen session. When the cache is down the search is allowed (and logged): the
+    register keeps working, as it does for everything else that uses the cache.
+    """
+    may_unmask = masking_for(user).may_unmask
+    limit = (
+        settings.REGISTER_NUMBER_SEARCH_UNMASK_HOURLY_LIMIT
+        if may_unmask
+        else settings.REGISTER_NUMBER_SEARCH_HOURLY_LIMIT
+    )
+    count = _number_search_count(user)
+    refused = count is not None and count > limit
+    number_search_record(
+        user=user,
+        term=term,
+        object_type=object_type,
+        by_part=by_part,
+        refused=refused,
+        row_count=0 if refused else None,
+    )
+    if refused:
+        if may_unmask:
+            raise NumberSearchRefused(_("按号码查找太频繁，请一小时后再试。"))
+        raise NumberSearchRefused(
+            _("按号码查找太频繁，请一小时后再试；如需核对号码，请联系社区侨务干部。")
+        )

@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
-from django.http import Http404
+from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -53,10 +53,23 @@ class ScopedIndexMixin(SafeSpreadsheetExportMixin):
     search_fields = ["name"]  # enables the search box; the search itself is search_function
     search_function = None
 
+    #: The refusal's message when the search by number was over the user's hourly limit.
+    search_refused = ""
+
     def search_queryset(self, queryset):
         if self.search_query:
-            return type(self).search_function(queryset, self.search_query, user=self.request.user)
+            try:
+                return type(self).search_function(
+                    queryset, self.search_query, user=self.request.user
+                )
+            except access.NumberSearchRefused as exc:  # logged by the selector
+                self.search_refused = exc.message
+                return queryset.none()
         return queryset
+
+    @property
+    def no_results_message(self):
+        return self.search_refused or super().no_results_message
 
     @cached_property
     def masking(self) -> access.Masking:
@@ -87,6 +100,12 @@ class ScopedIndexMixin(SafeSpreadsheetExportMixin):
         return super().get_heading(queryset, field)
 
     def render_to_response(self, context, **response_kwargs):
+        if self.is_export and self.search_refused:
+            # no file: the list, with the refusal said where the rows would be
+            messages.error(self.request, self.search_refused)
+            query = QueryDict(mutable=True)
+            query.update({k: v for k, v in self.request.GET.items() if k != "export"})
+            return redirect(f"{self.index_url}?{query.urlencode()}")
         if self.is_export:
             count = context["object_list"].count()
             action = AccessLog.Action.EXPORT

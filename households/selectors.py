@@ -264,11 +264,13 @@ def _member_number_condition(term: NumberTerm, *, by_part: bool) -> Q:
     return condition
 
 
-def _log_number_search(user: User | None, term: NumberTerm, object_type: str, by_part: bool):
-    from .access import number_search_record
+def _number_search_allow(user: User | None, term: NumberTerm, object_type: str, by_part: bool):
+    """Log the search and count it against the user's hourly limit; raises
+    ``access.NumberSearchRefused`` when it is over."""
+    from .access import number_search_allow
 
     if user is not None and user.is_authenticated:
-        number_search_record(user=user, term=term.text, object_type=object_type, by_part=by_part)
+        number_search_allow(user=user, term=term.text, object_type=object_type, by_part=by_part)
 
 
 def _name_search(queryset: QuerySet[Member], text: str) -> QuerySet[Member]:
@@ -293,7 +295,8 @@ def member_search(queryset: QuerySet[Member], query: str, *, user: User | None) 
 
     Numbers: people who may unmask (``user_searches_by_part``) find by part of one (the mobile
     contains it, the ID ends with it); anyone else only by the whole number. Every search by
-    number writes an access-log row with the term masked.
+    number writes an access-log row with the term masked and counts against the user's hourly
+    limit: over it, raises ``access.NumberSearchRefused`` (name searches are not counted).
     """
     text = unicodedata.normalize("NFKC", query or "").strip()
     if not text:
@@ -302,14 +305,15 @@ def member_search(queryset: QuerySet[Member], query: str, *, user: User | None) 
     if term is None:
         return _name_search(queryset, text)
     by_part = user_searches_by_part(user)
-    _log_number_search(user, term, "member", by_part)
+    _number_search_allow(user, term, "member", by_part)
     return queryset.filter(_member_number_condition(term, by_part=by_part))
 
 
 def household_search(
     queryset: QuerySet[Household], query: str, *, user: User | None
 ) -> QuerySet[Household]:
-    """Households with a member matching ``query`` (see member_search), or by address."""
+    """Households with a member matching ``query`` (see member_search), or by address.
+    Raises ``access.NumberSearchRefused`` as member_search does."""
     text = unicodedata.normalize("NFKC", query or "").strip()
     if not text:
         return queryset
@@ -317,7 +321,7 @@ def household_search(
     members = Member.objects.filter(household_id=OuterRef("pk"))
     if term is not None:
         by_part = user_searches_by_part(user)
-        _log_number_search(user, term, "household", by_part)
+        _number_search_allow(user, term, "household", by_part)
         return queryset.filter(
             Exists(members.filter(_member_number_condition(term, by_part=by_part)))
             | _home_phone_condition(term, by_part=by_part, field="home_phone")

@@ -274,6 +274,18 @@ SMS_NUMBER_HOURLY_LIMIT = env.integer("SMS_NUMBER_HOURLY_LIMIT", 5, minimum=1)
 SMS_IP_HOURLY_LIMIT = env.integer("SMS_IP_HOURLY_LIMIT", 20, minimum=1)
 SMS_HOURLY_LIMIT = env.integer("SMS_HOURLY_LIMIT", 1000, minimum=1)
 
+# --- security: register number searches ------------------------------------------------------
+# Searches of the register by a whole phone or ID number, per user and hour on the shared cache
+# (households.access.number_search_allow): a masked mobile leaves 10,000 candidates, so the
+# search must not be a lookup. Roles that may unmask get a higher limit (against a stolen
+# session). Over the limit the list shows no rows and says why; the refusal is logged.
+REGISTER_NUMBER_SEARCH_HOURLY_LIMIT = env.integer(
+    "REGISTER_NUMBER_SEARCH_HOURLY_LIMIT", 20, minimum=1
+)
+REGISTER_NUMBER_SEARCH_UNMASK_HOURLY_LIMIT = env.integer(
+    "REGISTER_NUMBER_SEARCH_UNMASK_HOURLY_LIMIT", 200, minimum=1
+)
+
 # --- language and time ------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [
@@ -373,7 +385,9 @@ CELERY_BEAT_SCHEDULE["import-files-sweep"] = {
 # --- Wagtail ----------------------------------------------------------------------------------
 WAGTAIL_SITE_NAME = "侨心"
 WAGTAILADMIN_BASE_URL = env.string("SITE_URL", "http://127.0.0.1:8000")
-WAGTAILADMIN_LOGIN_URL = "account_login"
+# Through portal.views: on to allauth's login, or the 403 page for a logged-in person
+# without admin access (allauth would send them back to /admin/: a redirect loop).
+WAGTAILADMIN_LOGIN_URL = "admin_login_redirect"
 WAGTAIL_I18N_ENABLED = False
 # The admin shows times in the site's zone for everyone: events, check-in times and yearly
 # figures are local affairs, and a per-user zone would shift them (and the copy of an event).
@@ -391,7 +405,8 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 # Wagtail's own skip allauth's rate limits and phone verification, and its account page set an
 # email address without verifying it. portal/urls.py sends Wagtail's old URLs to allauth's; the
 # admin's account page keeps name and preferences and links to allauth's email and password pages.
-WAGTAIL_FRONTEND_LOGIN_URL = "account_login"  # private pages ask for a login here
+# private pages ask for a login here (portal.views: the 403 page once logged in)
+WAGTAIL_FRONTEND_LOGIN_URL = "frontend_login_redirect"
 WAGTAIL_PASSWORD_MANAGEMENT_ENABLED = False
 WAGTAIL_PASSWORD_RESET_ENABLED = False
 WAGTAIL_EMAIL_MANAGEMENT_ENABLED = False
