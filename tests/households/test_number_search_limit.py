@@ -108,3 +108,19 @@ def test_a_cadre_is_not_blocked_at_21_but_has_a_higher_limit(world, client_for):
     html = _search(client, MOBILE)  # the 31st: over the cadre's limit
     assert REFUSED_UNMASK in html
     assert NAME not in html
+
+
+def test_elsewhere_a_refused_search_is_the_429_page(world, client_for):
+    # the events sign-up screen searches the register too (member_search): over the limit
+    # it answers the site's 429 page, not a 500
+    from tests.factories.events import event_create
+
+    event = event_create(title="中秋茶话会", capacity=20)
+    url = reverse("events_staff_signup_member", args=[event.pk])
+    client = client_for("cadre")
+    assert client.get(url, {"q": MOBILE}).status_code == 200
+    for number in _wrong_numbers(29):
+        _search(client, number)
+    response = client.get(url, {"q": MOBILE})
+    assert response.status_code == 429
+    assert NAME not in response.content.decode()
