@@ -1,6 +1,7 @@
 from urllib.parse import urlencode
 
 from django.http import HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
@@ -26,13 +27,29 @@ def _to_allauth_login(request, *, default: str) -> HttpResponseRedirect:
 # any method: a form posted to them is never read, so no password is ever checked there.
 
 
+#
+# Wagtail sends a logged-in person it refuses (no admin access; a private page for other
+# groups) to its login URL too (WAGTAILADMIN_LOGIN_URL, WAGTAIL_FRONTEND_LOGIN_URL point
+# here). allauth's login sends a logged-in visitor straight on to ``next``, i.e. back to the
+# page that refused them: the browser bounced between the two for ever. A logged-in person
+# gets the site's 403 page instead: logging in again would not help.
+
+
+def _refused(request):
+    return render(request, "403.html", status=403)
+
+
 def admin_login_redirect(request):
     """Wagtail's admin login (/admin/login/)."""
+    if request.user.is_authenticated and not request.user.has_perm("wagtailadmin.access_admin"):
+        return _refused(request)
     return _to_allauth_login(request, default=reverse("wagtailadmin_home"))
 
 
 def frontend_login_redirect(request):
     """Wagtail's login for private pages (/_util/login/)."""
+    if request.user.is_authenticated:
+        return _refused(request)
     return _to_allauth_login(request, default="/")
 
 

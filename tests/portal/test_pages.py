@@ -49,6 +49,7 @@ def test_wagtail_login_form_redirects_to_the_rate_limited_accounts_login(client)
     response = client.get("/admin/login/?next=/admin/pages/")
     assert response.status_code == 302
     assert response["Location"] == "/accounts/login/?next=%2Fadmin%2Fpages%2F"
+    assert response["Location"] == "/accounts/login/?next=%2Fadmin%2Fpages%2F"
 
 
 def test_admin_login_redirect_ignores_foreign_next(client):
@@ -57,9 +58,45 @@ def test_admin_login_redirect_ignores_foreign_next(client):
 
 
 def test_admin_requires_login_through_accounts(client):
-    response = client.get("/admin/")
+    response = client.get("/admin/", follow=True)
+    assert response.redirect_chain == [
+        ("/admin/login/?next=/admin/", 302),
+        ("/accounts/login/?next=%2Fadmin%2F", 302),
+    ]
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("url", ["/admin/", "/admin/pages/", "/admin/login/?next=/admin/"])
+def test_a_logged_in_person_without_admin_access_gets_the_403_page(client, relative, url):
+    """Not the login again: allauth would send them straight back to /admin/, and so on for
+    ever (ERR_TOO_MANY_REDIRECTS)."""
+    client.force_login(relative)
+    response = client.get(url, follow=True)
+    assert response.status_code == 403
+    assert "您没有权限做这件事" in response.content.decode()
+    assert len(response.redirect_chain) <= 1
+
+
+def test_a_logged_in_staff_member_is_sent_on_from_the_admin_login(client, staff):
+    client.force_login(staff)
+    response = client.get("/admin/login/?next=/admin/pages/")
     assert response.status_code == 302
-    assert response["Location"].startswith("/accounts/login/")
+    assert response["Location"] == "/accounts/login/?next=%2Fadmin%2Fpages%2F"
+
+
+def test_a_private_page_refusing_a_logged_in_person_gets_the_403_page(client, relative):
+    from django.contrib.auth.models import Group
+    from wagtail.models import Page, PageViewRestriction
+
+    page = Page.objects.get(depth=2).specific
+    restriction = PageViewRestriction.objects.create(
+        page=page, restriction_type=PageViewRestriction.GROUPS
+    )
+    restriction.groups.add(Group.objects.create(name="只给别人"))
+    client.force_login(relative)
+    response = client.get(page.url, follow=True)
+    assert response.status_code == 403
+    assert len(response.redirect_chain) <= 1
 
 
 @pytest.mark.parametrize("url", ["/django-admin/", "/admin/auth/user/", "/djadmin/"])
