@@ -139,14 +139,11 @@ class SmsPurpose(StrEnum):
 
 
 # Characters that draw a bracket like the one around the signature (【侨心】): a name written
-# "【侨心】…" would make the rest of the text look like the federation's own words.
-_SIGNATURE_BRACKETS = str.maketrans(
-    "",
-    "",
-    "[]［］【】〖〗〘〙〚〛〔〕﹝﹞⟦⟧⁅⁆"  # square, lenticular, tortoise-shell, white brackets
-    "︻︼︗︘︹︺﹇﹈"  # their vertical presentation forms
-    "〈〉⟨⟩「」『』｢｣﹁﹂﹃﹄\u2329\u232a",  # angle and corner brackets
-)
+# "【侨心】…" (or 《侨心》, （侨心）, ❲侨心❳, ⦅侨心⦆ …) would make the rest of the text look
+# like the federation's own words. The rule is Unicode's: every opening and closing punctuation mark
+# (categories Ps and Pe: brackets, parentheses, angle, corner, lenticular, tortoise-shell and
+# their full-width and vertical forms), so a bracket nobody listed cannot slip through.
+_BRACKET_CATEGORIES = ("Ps", "Pe")
 _SPACES = re.compile(r"\s+")
 
 
@@ -165,7 +162,8 @@ def sms_user_text(value, *, max_length: int) -> str:
         for ch in text
         if unicodedata.category(ch) not in ("Cc", "Cf", "Co", "Cs", "Cn") or ch in "\t\n\r\v\f"
     )
-    text = _SPACES.sub(" ", text.translate(_SIGNATURE_BRACKETS)).strip()
+    text = "".join(ch for ch in text if unicodedata.category(ch) not in _BRACKET_CATEGORIES)
+    text = _SPACES.sub(" ", text).strip()
     if len(text) > max_length:
         text = text[: max(0, max_length - 1)].rstrip() + "…"
     return text

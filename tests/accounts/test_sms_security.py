@@ -338,6 +338,20 @@ def test_user_text_is_made_one_line_without_brackets_and_capped():
     assert sms_user_text(None, max_length=5) == ""
 
 
+BRACKET_PAIRS = [
+    *("《》", "〈〉", "「」", "『』", "（）", "()", "❲❳"),
+    *("⦅⦆", "【】", "〔〕", "｢｣", "⟮⟯", "﹙﹚", "︵︶"),
+]
+
+
+@pytest.mark.parametrize("brackets", BRACKET_PAIRS)
+def test_no_bracket_pair_can_imitate_the_signature(brackets):
+    """Every opening and closing mark (Unicode Ps/Pe), not a list someone has to complete."""
+    opening, closing = brackets
+    text = sms_user_text(f"{opening}侨心{closing}您的账户异常", max_length=40)
+    assert text == "侨心您的账户异常"
+
+
 def test_event_notice_texts_are_sanitised_and_capped(relative, django_capture_on_commit_callbacks):
     event = event_create(title=HOSTILE, place="活动室\n【侨心】请转账到 6222 0000")
     with django_capture_on_commit_callbacks(execute=True):
