@@ -147,32 +147,43 @@ _BRACKET_CATEGORIES = ("Ps", "Pe")
 _SPACES = re.compile(r"\s+")
 
 
+def _clean_line(value, *, drop) -> str:
+    """``value`` as one line: control and format characters, line and paragraph separators
+    dropped (no second line that reads as a new message, no right-to-left override), runs of
+    white space made one space, and every character for which ``drop`` is true removed."""
+    text = "".join(
+        " " if unicodedata.category(ch) in ("Zl", "Zp", "Zs") or ch in "\t\n\r\v\f" else ch
+        for ch in str(value or "")
+        if unicodedata.category(ch) not in ("Cc", "Cf", "Co", "Cs", "Cn") or ch in "\t\n\r\v\f"
+    )
+    text = "".join(ch for ch in text if not drop(ch))
+    return _SPACES.sub(" ", text).strip()
+
+
 def sms_user_text(value, *, max_length: int) -> str:
     """Text someone typed, made safe to put inside a text message.
 
-    One line (control and format characters, line and paragraph separators dropped: no second
-    line that reads as a new message, no right-to-left override), runs of white space made one
-    space, no brackets that imitate the signature, at most ``max_length`` characters (an
-    ellipsis marks the cut). Use it for every piece of text in an SMS that did not come from our
-    own templates: names, places, titles, reasons.
+    One line, no brackets of any kind (they could imitate the signature), at most
+    ``max_length`` characters (an ellipsis marks the cut). Use it for every piece of text in an
+    SMS that did not come from our own templates: names, places, titles, reasons.
     """
-    text = str(value or "")
-    text = "".join(
-        " " if unicodedata.category(ch) in ("Zl", "Zp", "Zs") or ch in "\t\n\r\v\f" else ch
-        for ch in text
-        if unicodedata.category(ch) not in ("Cc", "Cf", "Co", "Cs", "Cn") or ch in "\t\n\r\v\f"
-    )
-    text = "".join(ch for ch in text if unicodedata.category(ch) not in _BRACKET_CATEGORIES)
-    text = _SPACES.sub(" ", text).strip()
+    text = _clean_line(value, drop=lambda ch: unicodedata.category(ch) in _BRACKET_CATEGORIES)
     if len(text) > max_length:
         text = text[: max(0, max_length - 1)].rstrip() + "…"
     return text
 
 
+#: The lenticular brackets of a Chinese SMS signature (【侨心】) and their look-alikes: the
+#: whole message may hold our own quotes and parentheses (“活动名”, （周三）), never these.
+_SIGNATURE_BRACKETS = frozenset("【】〖〗︻︼︗︘〘〙")
+
+
 def _one_line(text: str) -> str:
     """The last guard on a whole message: whatever a caller put in, the text that leaves is one
-    line without a second signature."""
-    return sms_user_text(text, max_length=10_000)
+    line without a second signature. Our own wording keeps its quotes and parentheses; the
+    pieces people typed were already cleaned by ``sms_user_text``."""
+    signature = set(settings.SMS_SIGNATURE[:1] + settings.SMS_SIGNATURE[-1:])
+    return _clean_line(text, drop=lambda ch: ch in _SIGNATURE_BRACKETS or ch in signature)
 
 
 def sms_number_allowed(phone: str) -> bool:

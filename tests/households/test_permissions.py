@@ -3,7 +3,9 @@
 The world is the "two communities" world of conftest.py. Outcomes, as Wagtail gives them:
 
 - ``LOGIN``: anonymous users, and signed-in users without ``wagtailadmin.access_admin``
-  (relative, volunteer, outsider), are redirected to the login page with ``?next=``;
+  (relative, volunteer, outsider), are redirected to the admin's login gate with ``?next=``
+  (``/admin/login/``: allauth's login for the anonymous, the 403 page for the signed-in, see
+  tests/accounts/test_one_way_in.py);
 - ``DENIED``: a user with admin access but without the model permission gets Wagtail's
   "permission denied" answer, a redirect to the dashboard (``/admin/``) with an error message.
   Wagtail turns every ``PermissionDenied`` raised inside an admin view into that redirect, so
@@ -169,11 +171,11 @@ def _request(client, case: Case, world):
 
 
 def _login_next(response) -> str | None:
-    """The ``next`` of a redirect to the login page, or None if it is not one."""
+    """The ``next`` of a redirect to the login gate, or None if it is not one."""
     if response.status_code != 302:
         return None
     url = urlsplit(response["Location"])
-    if url.path != "/accounts/login/":
+    if url.path not in ("/admin/login/", "/accounts/login/"):
         return None
     return parse_qs(url.query).get("next", [""])[0]
 
