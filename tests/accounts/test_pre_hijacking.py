@@ -266,6 +266,7 @@ def test_a_squatted_address_does_not_keep_its_owner_from_signing_up(roles):
     assert logged_in(victim)
 
 
+@pytest.mark.usefixtures("eager_jobs")  # the welcome job's text, also when a broker is set
 def test_a_claim_forgets_the_name_the_attacker_typed(roles, django_capture_on_commit_callbacks):
     """The welcome after a claim goes to the victim: no attacker-written words in it."""
     attacker_signs_up(Client(), name="攻击者")

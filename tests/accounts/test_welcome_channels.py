@@ -119,6 +119,7 @@ def test_no_welcome_mail_to_an_address_nobody_confirmed(relative):
 
 
 @pytest.mark.django_db
+@pytest.mark.usefixtures("eager_jobs")  # what the job sends, also when a broker is configured
 def test_an_email_only_sign_up_is_welcomed_once_the_address_is_confirmed(
     client, roles, django_capture_on_commit_callbacks
 ):

@@ -24,6 +24,9 @@ pytestmark = [
     pytest.mark.skipif(
         connection.vendor != "postgresql", reason="row locks need PostgreSQL (DATABASE_URL)"
     ),
+    # The notices of the sign-ups run in the signing-up threads: a real worker of this test
+    # process would otherwise still be sending them while teardown empties the tables.
+    pytest.mark.usefixtures("eager_jobs"),
 ]
 
 PEOPLE = 50
