@@ -144,7 +144,9 @@ def _login_next(response) -> str | None:
     if response.status_code != 302:
         return None
     url = urlsplit(response["Location"])
-    if url.path != reverse("account_login"):
+    # Wagtail sends people without admin access to its login URL, the admin's login gate
+    # (portal.views.admin_login_redirect), which leads on to allauth's login.
+    if url.path not in (reverse("admin_login_redirect"), reverse("account_login")):
         return None
     return parse_qs(url.query).get("next", [""])[0]
 
