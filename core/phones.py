@@ -25,6 +25,17 @@ class InvalidPhone(ValueError):
     pass
 
 
+def _parse_valid(text: str, region: str | None) -> phonenumbers.PhoneNumber:
+    """The parsed number, or InvalidPhone when it does not parse or is not a valid number."""
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException as exc:
+        raise InvalidPhone(str(exc)) from None
+    if not phonenumbers.is_valid_number(number):
+        raise InvalidPhone("not a valid number")
+    return number
+
+
 def normalize_phone(raw: str, *, region: str = "CN", mobile_only: bool = True) -> str:
     """Return the E.164 form of ``raw`` or raise InvalidPhone."""
     text = unicodedata.normalize("NFKC", raw or "").strip()
@@ -35,12 +46,7 @@ def normalize_phone(raw: str, *, region: str = "CN", mobile_only: bool = True) -
     plain = _PLAIN_CN_MOBILE.fullmatch(text)
     if plain and (region == "CN" or text.startswith("+")) and _CN_MOBILE.fullmatch(plain[1]):
         return f"+86{plain[1]}"
-    try:
-        number = phonenumbers.parse(text, region)
-    except phonenumbers.NumberParseException as exc:
-        raise InvalidPhone(str(exc)) from None
-    if not phonenumbers.is_valid_number(number):
-        raise InvalidPhone("not a valid number")
+    number = _parse_valid(text, region)
     if mobile_only and number.country_code == 86:
         kind = phonenumbers.number_type(number)
         if kind not in (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE):
@@ -97,12 +103,7 @@ def textable_check(e164: str, *, allowed_regions=None) -> None:
         from django.conf import settings
 
         allowed_regions = settings.SMS_ALLOWED_REGIONS
-    try:
-        number = phonenumbers.parse(e164, None)
-    except phonenumbers.NumberParseException as exc:
-        raise InvalidPhone(str(exc)) from None
-    if not phonenumbers.is_valid_number(number):
-        raise InvalidPhone("not a valid number")
+    number = _parse_valid(e164, None)
     # The region of the number itself (+1 684… is American Samoa, not the US), not of the
     # calling code.
     if phonenumbers.region_code_for_number(number) not in allowed_regions:
