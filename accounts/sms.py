@@ -42,7 +42,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.module_loading import import_string
@@ -208,17 +208,17 @@ def _hit(scope: str, key: str, limit: int, window: int = 3600) -> None:
     now = time.time()
     count = None
     for _attempt in range(3):
-        if cache.add(key, 0, timeout=window):
-            cache.set(f"{key}:since", now, timeout=window)
+        if caches["limits"].add(key, 0, timeout=window):
+            caches["limits"].set(f"{key}:since", now, timeout=window)
         try:
-            count = cache.incr(key)
+            count = caches["limits"].incr(key)
             break
         except ValueError:  # expired between add and incr: start the window again
             continue
     if count is None:
         raise SmsError("SMS limit could not be counted")
     if count > limit:
-        since = cache.get(f"{key}:since") or now
+        since = caches["limits"].get(f"{key}:since") or now
         raise SmsRateLimited(scope, retry_after=since + window - now)
 
 
@@ -262,7 +262,7 @@ def sms_throttle(*, phone: str, request=None) -> None:
 
 
 def _would_hit(key: str, limit: int) -> bool:
-    return (cache.get(key) or 0) + 1 <= limit
+    return (caches["limits"].get(key) or 0) + 1 <= limit
 
 
 def sms_would_allow(*, phone: str, request=None) -> bool:

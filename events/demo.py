@@ -25,6 +25,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
+from core.lunar import lunar_date
 from households.models import Community, Household, Member
 
 from . import services
@@ -35,7 +36,6 @@ from .demo_content import (
     PAST_DAYS,
     DemoEvent,
     Question,
-    lunar_date,
 )
 from .models import (
     Audience,

@@ -6,27 +6,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 
 from .models import Audience, EventKind, EventQuestion
 
 PAST_DAYS = 300  # "about ten months ago"
 AHEAD_DAYS = 90  # "three months ahead"
 
-# Festivals by the lunar calendar (month, day), turned into dates with tyme4py.
+# Festivals by the lunar calendar (month, day), turned into dates by core.lunar.
 FESTIVALS = {
     "dragon_boat": (5, 5),  # 端午
     "mid_autumn": (8, 15),  # 中秋
     "double_ninth": (9, 9),  # 重阳
 }
-
-
-def lunar_date(year: int, month: int, day: int) -> date:
-    """The Gregorian date of a lunar-calendar day in lunar year ``year``."""
-    from tyme4py.lunar import LunarDay
-
-    solar = LunarDay.from_ymd(year, month, day).get_solar_day()
-    return date(solar.get_year(), solar.get_month(), solar.get_day())
 
 
 DIET = [

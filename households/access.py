@@ -37,7 +37,7 @@ from typing import Any
 
 from allauth.core.exceptions import RateLimited
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
@@ -240,9 +240,9 @@ def _number_search_count(user) -> int | None:
     key = f"households:number-search:{user.pk}"
     try:
         for _attempt in range(3):
-            cache.add(key, 0, timeout=_WINDOW)
+            caches["limits"].add(key, 0, timeout=_WINDOW)
             try:
-                return cache.incr(key)
+                return caches["limits"].incr(key)
             except ValueError:  # expired between add and incr: start the window again
                 continue
     except Exception:

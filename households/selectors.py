@@ -23,6 +23,7 @@ from django.db.models.functions import Reverse
 from django.utils import timezone
 
 from accounts.models import User
+from core.locking import lock_row
 from core.phones import InvalidPhone, normalize_phone
 
 from .models import Community, GridGroup, Household, Member, Responsibility
@@ -118,6 +119,17 @@ def member_scope_for(user: User | None) -> QuerySet[Member]:
     if scope.everything:
         return queryset
     return queryset.filter(household__in=Household.objects.filter(scope.condition))
+
+
+def member_access_for(user: User, member_id: int, *, lock: bool = False) -> Member:
+    """The register person ``member_id`` as ``user`` may act on them (Zulip's ``access_message``
+    style): raises ``Member.DoesNotExist`` when they are outside the user's scope, exactly as
+    when they do not exist. ``lock=True`` locks the row (``core.locking.lock_row``; call inside
+    a transaction)."""
+    queryset = member_scope_for(user)
+    if lock:
+        return lock_row(queryset, pk=member_id)
+    return queryset.get(pk=member_id)
 
 
 def community_scope_for(user: User | None) -> QuerySet[Community]:

@@ -37,9 +37,10 @@ def _default_language():
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     # Rate limits live in the cache; each test starts with none used.
-    from django.core.cache import cache
+    from django.core.cache import caches
 
-    cache.clear()
+    caches["default"].clear()
+    caches["limits"].clear()
     yield
 
 

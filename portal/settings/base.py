@@ -125,15 +125,33 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.url("REDIS_URL", schemes=("redis", "rediss", "unix"))
 if REDIS_URL:
+    # Short timeouts: a Redis that hangs must not hold a page for long (see core/cache.py).
+    _REDIS_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 1.0}
+    _CACHE_KEY_PREFIX = env.string("CACHE_KEY_PREFIX", "qiaoxin")
     CACHES = {
+        # Degrades when Redis is down: a read misses, a write is dropped, the error is logged.
         "default": {
+            "BACKEND": "core.cache.DegradingRedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": _CACHE_KEY_PREFIX,
+            "OPTIONS": _REDIS_OPTIONS,
+        },
+        # Counters that must not degrade: the SMS limits fail closed (no count, no text).
+        "limits": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": env.string("CACHE_KEY_PREFIX", "qiaoxin"),
-        }
+            "KEY_PREFIX": f"{_CACHE_KEY_PREFIX}-limits",
+            "OPTIONS": _REDIS_OPTIONS,
+        },
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "limits": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "limits",
+        },
+    }
 
 # --- accounts ---------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -350,6 +368,27 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict = {
     # Reminders for events starting within 24 hours (each sign-up reminded once).
     "event-reminders": {"task": "events.tasks.event_reminders_send", "schedule": 10 * 60},
+    # The outbox's sweeper: notices whose job was lost or whose retry is due (core/notices.py).
+    "notices-sweep": {"task": "core.tasks.notices_sweep", "schedule": 2 * 60},
+}
+# A new notice is left to its own job this long before the sweeper sends it again.
+NOTICE_SWEEP_AFTER_SECONDS = env.integer("NOTICE_SWEEP_AFTER_SECONDS", 180, minimum=1)
+if not CELERY_EMBEDDED:
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # A job not acknowledged within this time is given to another worker (Redis broker;
+        # acks_late): longer than the longest job, a register import of a million people
+        # (about 5 minutes). Lost notices do not wait for it: the sweeper finds them.
+        "visibility_timeout": env.integer("CELERY_VISIBILITY_TIMEOUT", 30 * 60, minimum=60),
+        "socket_connect_timeout": 2,
+        "socket_timeout": 10,
+    }
+# Enqueueing while the broker is down fails fast (the outbox keeps the notice; see README).
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
 }
 CELERY_TASK_ALWAYS_EAGER = False
 

@@ -1,0 +1,102 @@
+"""A Redis cache that degrades instead of failing: the site keeps serving when Redis is down.
+
+Django's ``RedisCache`` raises ``redis.ConnectionError`` from every call when Redis is away, and
+the cache sits under everything: Wagtail's site-root lookup, allauth's rate limits, figures.
+``DegradingRedisCache`` answers as an empty cache would instead (a read misses, a write is
+dropped, ``add`` says the key was there, ``incr`` that it was not) and logs the outage once per
+``DOWN_FOR`` seconds. After an error it does not try Redis again for ``DOWN_FOR`` seconds, so a
+Redis that hangs (rather than refusing connections) costs one timeout per process per interval,
+not one per cache call.
+
+What must **not** degrade (the SMS limits, which fail closed) uses the ``limits`` cache alias, a
+plain ``RedisCache`` on the same server that raises.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
+from django.core.cache.backends.redis import RedisCache
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
+
+#: Seconds to leave Redis alone after an error.
+DOWN_FOR = 5.0
+
+
+class DegradingRedisCache(RedisCache):
+    def __init__(self, server, params):
+        super().__init__(server, params)
+        self._down_until = 0.0
+        self._lock = threading.Lock()
+
+    # -- the breaker ------------------------------------------------------------------------
+
+    @property
+    def is_down(self) -> bool:
+        return time.monotonic() < self._down_until
+
+    def _failed(self, operation: str, exc: Exception) -> None:
+        with self._lock:
+            first = not self.is_down
+            self._down_until = time.monotonic() + DOWN_FOR
+        if first:
+            logger.error(
+                "cache unavailable (%s: %r); serving without it for %ss", operation, exc, DOWN_FOR
+            )
+
+    def _call(self, operation: str, fallback, function, *args, **kwargs):
+        if self.is_down:
+            return fallback
+        try:
+            return function(*args, **kwargs)
+        except RedisError as exc:
+            self._failed(operation, exc)
+            return fallback
+
+    # -- the cache API ------------------------------------------------------------------------
+
+    def get(self, key, default=None, version=None):
+        return self._call("get", default, super().get, key, default, version)
+
+    def get_many(self, keys, version=None):
+        return self._call("get_many", {}, super().get_many, keys, version)
+
+    def has_key(self, key, version=None):
+        return self._call("has_key", False, super().has_key, key, version)
+
+    def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        self._call("set", None, super().set, key, value, timeout, version)
+
+    def set_many(self, data, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._call("set_many", list(data), super().set_many, data, timeout, version)
+
+    def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        # False ("already there"): the caller does not go on as if it had stored something
+        return self._call("add", False, super().add, key, value, timeout, version)
+
+    def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._call("touch", False, super().touch, key, timeout, version)
+
+    def delete(self, key, version=None):
+        return self._call("delete", False, super().delete, key, version)
+
+    def delete_many(self, keys, version=None):
+        self._call("delete_many", None, super().delete_many, keys, version)
+
+    def incr(self, key, delta=1, version=None):
+        if self.is_down:
+            raise ValueError(f"Key '{key}' not found (cache unavailable)")
+        try:
+            return super().incr(key, delta, version)
+        except RedisError as exc:
+            self._failed("incr", exc)
+            # as Django's caches answer for a missing key: callers handle ValueError
+            raise ValueError(f"Key '{key}' not found (cache unavailable)") from exc
+
+    def clear(self):
+        return self._call("clear", False, super().clear)

@@ -1,0 +1,167 @@
+"""The notice outbox: every message the portal sends (in-site, SMS, email) goes through here.
+
+The protocol (see README, "Messages: what is guaranteed"):
+
+1. **Owe it in the same transaction.** The service that causes a message calls
+   ``notice_create`` inside its own transaction: the ``Notice`` row commits with the change or
+   not at all. After commit, the delivery job is enqueued; a failure to enqueue (broker down) is
+   logged and never reaches the person, because the sweeper will find the row.
+2. **Deliver each channel once.** The job (``core.tasks.notice_deliver``) asks the topic's
+   handler what to send, then for each channel not yet sent: opens a transaction, locks the
+   notice row, checks the channel is still unsent, sends it, marks it sent, commits. A second
+   job for the same notice waits on the lock, then finds the channel marked.
+3. **Find what was lost.** A beat job (``core.tasks.notices_sweep``, every 2 minutes) enqueues
+   again every open notice whose ``next_attempt_at`` has passed: jobs lost with a killed worker,
+   jobs never enqueued, failures waiting for their retry.
+4. **Retry, then give up where staff can see it.** A channel that fails (provider down) leaves
+   the others sent and is retried with back-off (1, 2, 4 … minutes, at most 6 hours apart);
+   after ``core.delivery.MAX_ATTEMPTS`` the notice is marked failed and shown in the admin's
+   未送达通知 list, where staff may send it again. Database errors are not failures of the
+   notice: the job is retried by Celery with back-off, and the sweeper finds it if even that is
+   lost.
+
+What stays open is the gap no sender can close: a message the provider accepted just before the
+process died, before the commit that marks it, is sent again. Exactly once on our side, at least
+once at the provider's.
+
+Apps plug in by registering a handler for their topic in ``AppConfig.ready``::
+
+    notices.register("events.signup", SignupNotices())
+
+A handler's ``plan(notice)`` returns a ``Delivery`` (the channels that reach the person now and
+a ``send(channel)`` function), or None when the message no longer makes sense (the sign-up was
+cancelled meanwhile). ``describe(notice)`` names it for staff.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.utils import timezone
+
+from .delivery import (
+    Delivery,
+    DeliveryDeferred,
+    NoticeHandler,
+    handler_for,
+    notice_describe,
+    register,
+    sweep_after,
+)
+from .locking import lock_row
+from .models import Notice
+from .tasks import notices_enqueue
+
+__all__ = [
+    "Delivery",
+    "DeliveryDeferred",
+    "NoticeHandler",
+    "notice_create",
+    "notice_describe",
+    "notice_retry",
+    "notice_wake",
+    "notices_create",
+    "register",
+]
+
+State = Notice.State
+
+
+# -- writing notices -----------------------------------------------------------------------------
+
+
+def notice_create(*, topic: str, kind: str, object_id: int, key: str = "") -> Notice:
+    """Owe one message, in the caller's transaction; its delivery is enqueued after commit.
+
+    Idempotent: the same ``(topic, kind, object_id, key)`` is owed once, and asking again
+    returns the row as it is (done or not).
+    """
+    if handler_for(topic) is None:
+        raise ValueError(f"no notice handler registered for {topic!r}")
+    with transaction.atomic():
+        notice, created = Notice.objects.get_or_create(
+            topic=topic,
+            kind=kind,
+            object_id=object_id,
+            key=key,
+            defaults={"next_attempt_at": timezone.now() + sweep_after()},
+        )
+    if created:
+        _enqueue_on_commit([notice.pk])
+    return notice
+
+
+def notices_create(*, topic: str, kind: str, object_ids: Iterable[int], key: str = "") -> int:
+    """Owe the same message about many objects (everyone with a place at a cancelled event):
+    one insert, then one delivery job each after commit. Those already owed are left alone.
+    Returns how many were new."""
+    if handler_for(topic) is None:
+        raise ValueError(f"no notice handler registered for {topic!r}")
+    object_ids = sorted(set(object_ids))
+    if not object_ids:
+        return 0
+    with transaction.atomic():
+        existing = set(
+            Notice.objects.filter(
+                topic=topic, kind=kind, key=key, object_id__in=object_ids
+            ).values_list("object_id", flat=True)
+        )
+        due = timezone.now() + sweep_after()
+        Notice.objects.bulk_create(
+            [
+                Notice(topic=topic, kind=kind, object_id=object_id, key=key, next_attempt_at=due)
+                for object_id in object_ids
+                if object_id not in existing
+            ],
+            ignore_conflicts=True,
+        )
+        new_ids = list(
+            Notice.objects.filter(
+                topic=topic, kind=kind, key=key, object_id__in=object_ids, done_at__isnull=True
+            )
+            .exclude(object_id__in=existing)
+            .values_list("pk", flat=True)
+        )
+    _enqueue_on_commit(new_ids)
+    return len(new_ids)
+
+
+def notice_wake(*, topic: str, kind: str, object_id: int, key: str = "") -> bool:
+    """Something the person did may have made a waiting notice deliverable (they verified their
+    number): put it back in line. Returns False when there is no open notice to wake."""
+    with transaction.atomic():
+        updated = Notice.objects.filter(
+            topic=topic, kind=kind, object_id=object_id, key=key, done_at__isnull=True
+        ).update(
+            state=State.PENDING,
+            failed_at=None,
+            next_attempt_at=timezone.now() + sweep_after(),
+        )
+        ids = list(
+            Notice.objects.filter(
+                topic=topic, kind=kind, object_id=object_id, key=key, done_at__isnull=True
+            ).values_list("pk", flat=True)
+        )
+    _enqueue_on_commit(ids)
+    return bool(updated)
+
+
+def notice_retry(*, notice_id: int) -> Notice:
+    """Staff's "send again" for a notice that failed or is stuck: its failures are forgotten and
+    it is enqueued at once. Channels already sent stay sent."""
+    with transaction.atomic():
+        notice = lock_row(Notice.objects.all(), pk=notice_id)
+        if notice.done_at is None:
+            notice.state = State.PENDING
+            notice.failed_at = None
+            notice.attempts = 0
+            notice.next_attempt_at = timezone.now() + sweep_after()
+            notice.save(update_fields=["state", "failed_at", "attempts", "next_attempt_at"])
+            _enqueue_on_commit([notice.pk])
+    return notice
+
+
+def _enqueue_on_commit(notice_ids: list[int]) -> None:
+    if notice_ids:
+        transaction.on_commit(lambda: notices_enqueue(notice_ids), robust=True)
