@@ -17,7 +17,7 @@ from core.phones import InvalidPhone, normalize_phone
 from .forms import PhoneField
 from .models import User
 from .ownership import user_has_owner
-from .services import user_welcome_enqueue
+from .services import user_welcome_owe
 from .sms import SmsError, SmsPurpose, SmsRateLimited, SmsRefused, send_sms, sms_throttle
 
 # allauth's "we sent you a code" messages, not shown when the text was not sent.
@@ -116,9 +116,9 @@ class AccountAdapter(DefaultAccountAdapter):
         ):
             self._claim(user, proven_phone=phone)
         self.set_phone(user, phone, True)
-        # The welcome text waits for a verified number (see user_welcome_send); a user welcomed
+        # The welcome text waits for a verified number (accounts.notices); a user welcomed
         # already gets nothing more.
-        user_welcome_enqueue(user=user)
+        user_welcome_owe(user=user)
 
     # --- first proof of ownership -------------------------------------------------------------
 

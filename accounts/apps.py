@@ -7,4 +7,10 @@ class AccountsConfig(AppConfig):
     verbose_name = _("账户")
 
     def ready(self) -> None:
-        from . import receivers  # noqa: F401
+        from core import notices
+
+        from . import receivers  # noqa: F401  (connects the signal receivers)
+        from .notices import WelcomeNotices
+        from .services import WELCOME_TOPIC
+
+        notices.register(WELCOME_TOPIC, WelcomeNotices())

@@ -7,7 +7,6 @@ from allauth.mfa.models import Authenticator
 from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from allauth.mfa.utils import encrypt
 from django.db import transaction
-from django.utils import timezone
 
 from .mfa import mfa_required
 from .models import User
@@ -46,7 +45,6 @@ def seed(*, stdout, options: dict | None = None) -> list[tuple[str, str, str]]:
         user.name, user.phone, user.phone_verified, user.email = name, phone, True, email
         user.is_staff = role in (Role.STAFF, "admin")
         user.is_superuser = role == "admin"
-        user.welcomed_at = user.welcomed_at or timezone.now()
         if created:
             user.set_password(PASSWORD)
         user.save()

@@ -3,6 +3,10 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from core.masking import mask_phone
+
+from .text import sms_user_text
+
 #: The longest name the sign-up form takes (the column holds 60).
 NAME_MAX_LENGTH = 30
 
@@ -18,15 +22,7 @@ class User(AbstractUser):
     name = models.CharField(_("姓名"), max_length=60, blank=True)
     phone = models.CharField(_("手机号码"), max_length=20, null=True, blank=True, unique=True)
     phone_verified = models.BooleanField(_("手机号已验证"), default=False)
-    # The welcome is marked per channel, so a retry after a failed email does not text again;
-    # ``welcomed_at`` is set once every channel due has gone ("welcome done").
-    welcome_sms_at = models.DateTimeField(
-        _("欢迎短信发送时间"), null=True, blank=True, editable=False
-    )
-    welcome_email_at = models.DateTimeField(
-        _("欢迎邮件发送时间"), null=True, blank=True, editable=False
-    )
-    welcomed_at = models.DateTimeField(_("欢迎消息发送时间"), null=True, blank=True, editable=False)
+    # The welcome is a notice of the outbox (core.Notice, topic "accounts.welcome").
 
     class Meta:
         verbose_name = _("用户")
@@ -54,14 +50,10 @@ class User(AbstractUser):
         goes through here, so a name saved before the sign-up form cleaned names (or by a
         screen that does not) cannot start a second line in an official message. Empty when
         no name is known (after a claim, say)."""
-        from .sms import sms_user_text
-
         return sms_user_text(self.get_full_name(), max_length=NAME_MAX_LENGTH)
 
     @property
     def masked_phone(self) -> str:
-        from core.masking import mask_phone
-
         return mask_phone(self.phone) if self.phone else ""
 
     def get_full_name(self) -> str:

@@ -5,12 +5,12 @@ to the adapter, which knows how the address was proven)."""
 from allauth.account.signals import email_confirmed, user_signed_up
 from django.dispatch import receiver
 
-from .services import user_welcome_enqueue
+from .services import user_welcome_owe
 
 
 @receiver(user_signed_up, dispatch_uid="accounts.welcome_on_signup")
 def _welcome_on_signup(sender, request, user, **kwargs) -> None:
-    user_welcome_enqueue(user=user)
+    user_welcome_owe(user=user)
 
 
 @receiver(email_confirmed, dispatch_uid="accounts.claim_on_email_proof")
@@ -22,5 +22,5 @@ def _claim_on_email_proof(sender, request, email_address, **kwargs) -> None:
 
 @receiver(email_confirmed, dispatch_uid="accounts.welcome_on_email_proof")
 def _welcome_on_email_proof(sender, request, email_address, **kwargs) -> None:
-    # the welcome mail waits for a confirmed address (user_welcome_send)
-    user_welcome_enqueue(user=email_address.user)
+    # the welcome mail waits for a confirmed address (accounts.notices)
+    user_welcome_owe(user=email_address.user)

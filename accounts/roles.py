@@ -81,6 +81,9 @@ GROUP_PERMISSIONS: dict[Role, list[str]] = {
         "events.manage_signups",
         "events.check_in",
         "events.signup_register_members",
+        # the outbox: see the notices not delivered yet, and send them again
+        "core.view_notice",
+        "core.resend_notice",
     ],
 }
 

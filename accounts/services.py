@@ -12,105 +12,54 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from core import notices
+
 from .models import Message, User
-from .sms import SmsPurpose, send_sms, sms_number_allowed, sms_user_text
+from .sms import sms_user_text
 
 logger = logging.getLogger(__name__)
 
 
-def user_welcome_enqueue(*, user: User) -> None:
-    """Queue the welcome message; it leaves only once the current transaction has committed.
+#: The outbox topic of the welcome (``core.notices``; object_id is the user).
+WELCOME_TOPIC = "accounts.welcome"
+WELCOME_KIND = "welcome"
 
-    Called at sign-up, when a phone number is verified and when an email address is
-    confirmed (the welcome waits for those)."""
-    from .tasks import welcome_send
 
-    if user.welcomed_at is None:
-        welcome_send.delay_on_commit(user.pk)
+def user_welcome_owe(*, user: User) -> None:
+    """Owe the user their welcome, in the caller's transaction (the outbox delivers it).
+
+    Called at sign-up, when a phone number is verified and when an email address is confirmed:
+    the welcome waits for those (``accounts.notices.WelcomeNotices``). A user is welcomed once:
+    the notice is owed once, and asking again only wakes it if it has not gone yet.
+    """
+    notices.notice_create(topic=WELCOME_TOPIC, kind=WELCOME_KIND, object_id=user.pk, wake=True)
 
 
 #: The most of a name that goes into the welcome text.
 WELCOME_NAME_MAX = 20
 
 
-def user_welcome_send(*, user_id: int) -> bool:
-    """Send the welcome message by SMS and/or email, each channel at most once per user.
-
-    A user with a phone number is welcomed once that number is verified, by SMS (and by email
-    if they gave one): a text goes only to a number its owner has proved, never to whatever was
-    typed at sign-up. Until then the job sends nothing and leaves ``welcomed_at`` unset;
-    verifying the number queues it again (``AccountAdapter.set_phone_verified``). Likewise the
-    mail goes only to a verified address (anyone can type anyone's address at sign-up): until
-    it is confirmed the email channel waits and ``welcomed_at`` stays unset; confirming it
-    queues the job again (``accounts.receivers``). The name is ``User.greeting_name`` (one
-    cleaned line; in the text capped by ``sms_user_text``), and a user without one (after a
-    claim) is greeted neutrally.
-
-    Each channel is sent and marked (``welcome_sms_at``, ``welcome_email_at``) in its own
-    transaction holding the user row lock, so two workers running the same job (a retry after a
-    lost worker) cannot both send, and a retry after a failed email does not text again.
-    ``welcomed_at`` is set with the last channel: the welcome is done. Returns True when this
-    run finished the welcome; False when it had been finished already, the user is gone or the
-    phone is not verified yet. Raises SmsError / OSError on delivery failure (SmsRateLimited
-    when the hourly cap is reached), leaving that channel unmarked so a retry sends it.
-    """
-    with transaction.atomic():
-        user = _welcome_user_lock(user_id=user_id)
-        if user is None:
-            return False
-        if user.welcome_sms_at is None and user.phone and sms_number_allowed(user.phone):
-            with translation.override(settings.LANGUAGE_CODE):
-                name = sms_user_text(user.greeting_name, max_length=WELCOME_NAME_MAX)
-                text = _("%(name)s，欢迎加入侨心！报名活动、加入义工队都可以在网站上办理。") % {
-                    "name": name or _("您好")
-                }
-            send_sms(phone=user.phone, text=text, purpose=SmsPurpose.ACCOUNT)
-            user.welcome_sms_at = timezone.now()
-            user.save(update_fields=["welcome_sms_at"])
-    with transaction.atomic():
-        user = _welcome_user_lock(user_id=user_id)
-        if user is None:
-            return False
-        email_due = user.welcome_email_at is None and bool(user.email)
-        if email_due and not _email_verified(user):
-            logger.info("welcome mail of user %s waits for the address to be confirmed", user.pk)
-            return False
-        if email_due:
-            with translation.override(settings.LANGUAGE_CODE):
-                context = {"user": user, "site_url": settings.WAGTAILADMIN_BASE_URL}
-                subject = render_to_string("emails/accounts/welcome.subject.txt", context)
-                send_mail(
-                    subject=subject.strip(),
-                    message=render_to_string("emails/accounts/welcome.txt", context),
-                    html_message=render_to_string("emails/accounts/welcome.html", context),
-                    from_email=None,
-                    recipient_list=[user.email],
-                )
-            user.welcome_email_at = timezone.now()
-            user.save(update_fields=["welcome_email_at"])
-        user.welcomed_at = timezone.now()
-        user.save(update_fields=["welcomed_at"])
-    logger.info("welcome sent to user %s", user.pk)
-    return True
+def welcome_sms_text(user: User) -> str:
+    """The welcome text, with the name as one cleaned short line (``User.greeting_name``, capped
+    by ``sms_user_text``); a user without one (after a claim) is greeted neutrally."""
+    with translation.override(settings.LANGUAGE_CODE):
+        name = sms_user_text(user.greeting_name, max_length=WELCOME_NAME_MAX)
+        return _("%(name)s，欢迎加入侨心！报名活动、加入义工队都可以在网站上办理。") % {
+            "name": name or _("您好")
+        }
 
 
-def _email_verified(user: User) -> bool:
-    from allauth.account.models import EmailAddress
-
-    return EmailAddress.objects.filter(
-        user_id=user.pk, email__iexact=user.email, verified=True
-    ).exists()
-
-
-def _welcome_user_lock(*, user_id: int) -> User | None:
-    """The user row, locked, if a welcome is still due to them now; else None."""
-    user = User.objects.select_for_update().filter(pk=user_id, is_active=True).first()
-    if user is None or user.welcomed_at is not None:
-        return None
-    if user.phone and not user.phone_verified:
-        logger.info("welcome of user %s waits for the phone to be verified", user.pk)
-        return None
-    return user
+def welcome_mail_send(user: User) -> None:
+    with translation.override(settings.LANGUAGE_CODE):
+        context = {"user": user, "site_url": settings.WAGTAILADMIN_BASE_URL}
+        subject = render_to_string("emails/accounts/welcome.subject.txt", context)
+        send_mail(
+            subject=subject.strip(),
+            message=render_to_string("emails/accounts/welcome.txt", context),
+            html_message=render_to_string("emails/accounts/welcome.html", context),
+            from_email=None,
+            recipient_list=[user.email],
+        )
 
 
 @transaction.atomic

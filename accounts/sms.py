@@ -32,11 +32,9 @@ from __future__ import annotations
 import ipaddress
 import json
 import logging
-import re
 import sys
 import threading
 import time
-import unicodedata
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -47,7 +45,14 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.module_loading import import_string
 
+from core.delivery import DeliveryDeferred
 from core.phones import InvalidPhone, is_textable, textable_check
+
+from .models import User
+from .text import clean_line as _clean_line
+from .text import sms_user_text
+
+__all__ = ["sms_user_text"]  # kept here too: every sender of texts imports it from here
 
 logger = logging.getLogger(__name__)
 
@@ -102,17 +107,20 @@ def get_backend() -> BaseSmsBackend:
 # --- the guard every text passes ----------------------------------------------------------------
 
 
-class SmsRateLimited(SmsError):
+class SmsRateLimited(SmsError, DeliveryDeferred):
     """A limit refused the text (``scope``: "ip", "number" or "all"); nothing was sent.
 
-    A subclass of SmsError so that jobs retry it like a provider failure: a notice that meets
-    the hourly cap leaves later instead of being lost. ``retry_after`` is in seconds.
+    A subclass of SmsError, so that forms answer it like a provider failure, and of the
+    outbox's DeliveryDeferred, so that a notice that meets the hourly cap waits for the cap to
+    reset (``retry_after``, in seconds) instead of counting a failure or being lost.
     """
 
     def __init__(self, scope: str, retry_after: int):
         self.scope = scope
-        self.retry_after = max(1, int(retry_after))
-        super().__init__(f"SMS limit reached ({scope}); retry in {self.retry_after}s")
+        retry_after = max(1, int(retry_after))
+        DeliveryDeferred.__init__(
+            self, f"SMS limit reached ({scope}); retry in {retry_after}s", retry_after=retry_after
+        )
 
 
 class SmsRefused(Exception):
@@ -136,41 +144,6 @@ class SmsPurpose(StrEnum):
     CODE = "code"
     ACCOUNT = "account"
     REGISTER = "register"
-
-
-# Characters that draw a bracket like the one around the signature (【侨心】): a name written
-# "【侨心】…" (or 《侨心》, （侨心）, ❲侨心❳, ⦅侨心⦆ …) would make the rest of the text look
-# like the federation's own words. The rule is Unicode's: every opening and closing punctuation mark
-# (categories Ps and Pe: brackets, parentheses, angle, corner, lenticular, tortoise-shell and
-# their full-width and vertical forms), so a bracket nobody listed cannot slip through.
-_BRACKET_CATEGORIES = ("Ps", "Pe")
-_SPACES = re.compile(r"\s+")
-
-
-def _clean_line(value, *, drop) -> str:
-    """``value`` as one line: control and format characters, line and paragraph separators
-    dropped (no second line that reads as a new message, no right-to-left override), runs of
-    white space made one space, and every character for which ``drop`` is true removed."""
-    text = "".join(
-        " " if unicodedata.category(ch) in ("Zl", "Zp", "Zs") or ch in "\t\n\r\v\f" else ch
-        for ch in str(value or "")
-        if unicodedata.category(ch) not in ("Cc", "Cf", "Co", "Cs", "Cn") or ch in "\t\n\r\v\f"
-    )
-    text = "".join(ch for ch in text if not drop(ch))
-    return _SPACES.sub(" ", text).strip()
-
-
-def sms_user_text(value, *, max_length: int) -> str:
-    """Text someone typed, made safe to put inside a text message.
-
-    One line, no brackets of any kind (they could imitate the signature), at most
-    ``max_length`` characters (an ellipsis marks the cut). Use it for every piece of text in an
-    SMS that did not come from our own templates: names, places, titles, reasons.
-    """
-    text = _clean_line(value, drop=lambda ch: unicodedata.category(ch) in _BRACKET_CATEGORIES)
-    if len(text) > max_length:
-        text = text[: max(0, max_length - 1)].rstrip() + "…"
-    return text
 
 
 #: The lenticular brackets of a Chinese SMS signature (【侨心】) and their look-alikes: the
@@ -284,8 +257,6 @@ def sms_would_allow(*, phone: str, request=None) -> bool:
 
 
 def _verified_account_number(phone: str) -> bool:
-    from .models import User
-
     return User.objects.filter(phone=phone, phone_verified=True, is_active=True).exists()
 
 

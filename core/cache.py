@@ -2,9 +2,11 @@
 
 Django's ``RedisCache`` raises ``redis.ConnectionError`` from every call when Redis is away, and
 the cache sits under everything: Wagtail's site-root lookup, allauth's rate limits, figures.
-``DegradingRedisCache`` answers as an empty cache would instead (a read misses, a write is
-dropped, ``add`` says the key was there, ``incr`` that it was not) and logs the outage once per
-``DOWN_FOR`` seconds. After an error it does not try Redis again for ``DOWN_FOR`` seconds, so a
+``DegradingRedisCache`` answers as a cache that loses everything would instead (a read misses,
+a write — ``add`` too — says it was stored and is dropped, ``incr`` finds no key) and logs the
+outage once per ``DOWN_FOR`` seconds. ``add`` answering "stored" matters: allauth takes a short
+lock with it around its rate limits, and "not stored" would refuse every login. After an error
+it does not try Redis again for ``DOWN_FOR`` seconds, so a
 Redis that hangs (rather than refusing connections) costs one timeout per process per interval,
 not one per cache call.
 
@@ -76,8 +78,8 @@ class DegradingRedisCache(RedisCache):
         return self._call("set_many", list(data), super().set_many, data, timeout, version)
 
     def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
-        # False ("already there"): the caller does not go on as if it had stored something
-        return self._call("add", False, super().add, key, value, timeout, version)
+        # "stored" (then lost): a caller taking a lock with add goes on, as without a cache
+        return self._call("add", True, super().add, key, value, timeout, version)
 
     def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None):
         return self._call("touch", False, super().touch, key, timeout, version)

@@ -62,6 +62,7 @@ __all__ = [
     "notice_retry",
     "notice_wake",
     "notices_create",
+    "notices_discard",
     "register",
 ]
 
@@ -71,11 +72,15 @@ State = Notice.State
 # -- writing notices -----------------------------------------------------------------------------
 
 
-def notice_create(*, topic: str, kind: str, object_id: int, key: str = "") -> Notice:
+def notice_create(
+    *, topic: str, kind: str, object_id: int, key: str = "", wake: bool = False
+) -> Notice:
     """Owe one message, in the caller's transaction; its delivery is enqueued after commit.
 
     Idempotent: the same ``(topic, kind, object_id, key)`` is owed once, and asking again
-    returns the row as it is (done or not).
+    returns the row as it is (done or not). With ``wake=True`` a notice owed before and not
+    delivered yet is put back in line (``notice_wake``): what the caller changed may let it go
+    now (a number just verified).
     """
     if handler_for(topic) is None:
         raise ValueError(f"no notice handler registered for {topic!r}")
@@ -89,6 +94,8 @@ def notice_create(*, topic: str, kind: str, object_id: int, key: str = "") -> No
         )
     if created:
         _enqueue_on_commit([notice.pk])
+    elif wake and notice.done_at is None:
+        notice_wake(topic=topic, kind=kind, object_id=object_id, key=key)
     return notice
 
 
@@ -101,28 +108,28 @@ def notices_create(*, topic: str, kind: str, object_ids: Iterable[int], key: str
     object_ids = sorted(set(object_ids))
     if not object_ids:
         return 0
-    with transaction.atomic():
-        existing = set(
-            Notice.objects.filter(
-                topic=topic, kind=kind, key=key, object_id__in=object_ids
-            ).values_list("object_id", flat=True)
-        )
-        due = timezone.now() + sweep_after()
-        Notice.objects.bulk_create(
-            [
-                Notice(topic=topic, kind=kind, object_id=object_id, key=key, next_attempt_at=due)
-                for object_id in object_ids
-                if object_id not in existing
-            ],
-            ignore_conflicts=True,
-        )
-        new_ids = list(
-            Notice.objects.filter(
-                topic=topic, kind=kind, key=key, object_id__in=object_ids, done_at__isnull=True
-            )
-            .exclude(object_id__in=existing)
-            .values_list("pk", flat=True)
-        )
+    # No transaction of its own: the caller's (each statement is atomic anyway).
+    existing = set(
+        Notice.objects.filter(
+            topic=topic, kind=kind, key=key, object_id__in=object_ids
+        ).values_list("object_id", flat=True)
+    )
+    new = [object_id for object_id in object_ids if object_id not in existing]
+    if not new:
+        return 0
+    due = timezone.now() + sweep_after()
+    Notice.objects.bulk_create(
+        [
+            Notice(topic=topic, kind=kind, object_id=object_id, key=key, next_attempt_at=due)
+            for object_id in new
+        ],
+        ignore_conflicts=True,
+    )
+    new_ids = list(
+        Notice.objects.filter(
+            topic=topic, kind=kind, key=key, object_id__in=new, done_at__isnull=True
+        ).values_list("pk", flat=True)
+    )
     _enqueue_on_commit(new_ids)
     return len(new_ids)
 
@@ -145,6 +152,15 @@ def notice_wake(*, topic: str, kind: str, object_id: int, key: str = "") -> bool
         )
     _enqueue_on_commit(ids)
     return bool(updated)
+
+
+def notices_discard(*, topic: str, object_ids: Iterable[int]) -> int:
+    """Owe nothing any more about these objects: their open notices are closed as "no need to
+    send" (the demo's made-up people must get no text). Jobs already enqueued find them done.
+    Returns how many were closed."""
+    return Notice.objects.filter(
+        topic=topic, object_id__in=list(object_ids), done_at__isnull=True
+    ).update(state=State.SKIPPED, done_at=timezone.now(), next_attempt_at=None)
 
 
 def notice_retry(*, notice_id: int) -> Notice:

@@ -7,4 +7,10 @@ class EventsConfig(AppConfig):
     verbose_name = _("活动报名")
 
     def ready(self) -> None:
-        from . import receivers  # noqa: F401
+        from core import notices
+
+        from . import receivers  # noqa: F401  (connects the signal receivers)
+        from .choices import NOTICE_TOPIC
+        from .notices import SignupNotices
+
+        notices.register(NOTICE_TOPIC, SignupNotices())

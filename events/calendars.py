@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from wagtail.models import PageLogEntry
 
 from . import selectors
-from .models import EventIndexPage, EventPage
+from .pages import EventIndexPage, EventPage
 
 TZID = "Asia/Shanghai"
 TZ = zoneinfo.ZoneInfo(TZID)

@@ -2,8 +2,10 @@
 
 One page per event: the figures, a search (name, last digits of the phone, or the code) with a
 签到 button per sign-up, a camera scanner for the QR codes people show, and a form for people who
-come without a sign-up. Every write goes through ``events.services``; these views only parse,
-call and answer. Only users with ``events.check_in`` get in; the event must be live.
+come without a sign-up. Every write goes through ``events.services`` and every read through the
+check-in scope (``events.selectors.checkin_scope_for``: this event, for whoever may check people
+in); these views only parse, call and answer. Only users with ``events.check_in`` get in; the
+event must be live.
 """
 
 from __future__ import annotations
@@ -25,16 +27,16 @@ from django.views.decorators.http import require_POST
 from households.normalize import NormalizeError, parse_phone
 
 from . import selectors, services
-from .models import EventPage, Signup
+from .models import Signup
+from .pages import EventPage
 from .qr import parse_checkin_text
 
-PERMISSION = "events.check_in"
 LIST_LIMIT = 200
-WALK_IN_MAX = 20  # the service's upper bound, repeated for the browser's number field
+WALK_IN_MAX = services.WALK_IN_MAX  # for the browser's number field
 
 
 def _require_check_in(request: HttpRequest) -> None:
-    if not request.user.has_perm(PERMISSION):
+    if not selectors.user_checks_in(request.user):
         raise PermissionDenied
 
 
@@ -90,9 +92,7 @@ def _render_event(
     q = request.GET.get("q", "").strip()[:60]
     figures = selectors.event_figures([event.pk])[event.pk]
     signups = list(selectors.checkin_search(event=event, q=q, user=request.user)[: LIST_LIMIT + 1])
-    walk_ins = list(
-        Signup.objects.filter(event=event, status=Signup.Status.WALK_IN).order_by("-pk")[:10]
-    )
+    walk_ins = selectors.walk_ins_for(event=event, user=request.user)
     return TemplateResponse(
         request,
         "events/admin/checkin_event.html",
@@ -162,20 +162,16 @@ def checkin_scan(request: HttpRequest, event_id: int) -> JsonResponse:
         return answer(
             False, _("没有识别出签到码。签到码是 8 位字母和数字（如 ABCD2345），请核对后重试。")
         )
-    signup = Signup.objects.select_related("event").filter(code=code).first()
+    signup = selectors.checkin_signup_by_code(event=event, code=code, user=request.user)
     if signup is None:
+        # A code of another event is not found here either: the door of one event learns
+        # nothing about the others.
         return answer(False, _("找不到签到码 %(code)s 的报名，请核对后重试。") % {"code": code})
-    if signup.event_id != event.pk:
-        return answer(
-            False,
-            _("这是“%(title)s”的签到码，不是本活动的。") % {"title": signup.event.title},
-        )
-    first_time = signup.checked_in_at
     try:
-        signup = services.signup_check_in(signup=signup, actor=request.user)
+        signup, already = services.signup_check_in(signup_id=signup.pk, actor=request.user)
     except services.SignupRefused as exc:
         return answer(False, exc.message, signup)
-    if first_time is not None:
+    if already:
         return answer(
             True,
             _("%(name)s 已签到（%(time)s 签到），无需重复签到。")
@@ -195,14 +191,13 @@ def checkin_scan(request: HttpRequest, event_id: int) -> JsonResponse:
 def checkin_signup(request: HttpRequest, event_id: int, signup_id: int) -> HttpResponse:
     """The 签到 button in the list."""
     event = _event_or_404(request, event_id)
-    signup = get_object_or_404(Signup, pk=signup_id, event=event)
-    first_time = signup.checked_in_at
+    signup = get_object_or_404(selectors.checkin_scope_for(request.user, event), pk=signup_id)
     try:
-        signup = services.signup_check_in(signup=signup, actor=request.user)
+        signup, already = services.signup_check_in(signup_id=signup.pk, actor=request.user)
     except services.SignupRefused as exc:
         messages.error(request, exc.message)
     else:
-        if first_time is not None:
+        if already:
             messages.warning(
                 request,
                 _("%(name)s 已签到（%(time)s 签到），无需重复签到。")
@@ -221,15 +216,12 @@ def checkin_signup(request: HttpRequest, event_id: int, signup_id: int) -> HttpR
 def checkin_undo(request: HttpRequest, event_id: int, signup_id: int) -> HttpResponse:
     """The 撤销 button: for a check-in made by mistake."""
     event = _event_or_404(request, event_id)
-    signup = get_object_or_404(Signup, pk=signup_id, event=event)
-    if signup.checked_in_at is None:
-        messages.warning(request, _("%(name)s 还没有签到，无需撤销。") % {"name": signup.name})
-    elif signup.status != Signup.Status.CONFIRMED:
-        messages.warning(
-            request, _("%(name)s 是现场登记的，不能撤销签到。") % {"name": signup.name}
-        )
+    signup = get_object_or_404(selectors.checkin_scope_for(request.user, event), pk=signup_id)
+    try:
+        services.signup_check_in_undo(signup_id=signup.pk, actor=request.user)
+    except services.SignupRefused as exc:
+        messages.warning(request, exc.message)
     else:
-        services.signup_check_in_undo(signup=signup, actor=request.user)
         messages.success(request, _("已撤销 %(name)s 的签到。") % {"name": signup.name})
     return redirect(_page_url(event, request.POST.get("q", "")))
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from django.db import models, transaction
 from django.utils import timezone
 
-from .models import EventPage
+from .pages import EventPage
 
 if TYPE_CHECKING:
     from accounts.models import User

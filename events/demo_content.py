@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .models import Audience, EventKind, EventQuestion
+from .choices import Audience, EventKind, QuestionKind
 
 PAST_DAYS = 300  # "about ten months ago"
 AHEAD_DAYS = 90  # "three months ahead"
@@ -46,14 +46,14 @@ SHARING_QUESTIONS = [
 @dataclass(frozen=True)
 class Question:
     label: str
-    kind: str = EventQuestion.Kind.TEXT
+    kind: str = QuestionKind.TEXT
     choices: str = ""
     required: bool = False
     samples: tuple[str, ...] = ()  # text answers the demo people give
 
 
 DIET_QUESTION = Question("饮食禁忌", samples=tuple(DIET))
-PICK_UP_QUESTION = Question("是否需要接送", EventQuestion.Kind.YES_NO)
+PICK_UP_QUESTION = Question("是否需要接送", QuestionKind.YES_NO)
 
 
 @dataclass(frozen=True)
@@ -127,7 +127,7 @@ EVENTS: list[DemoEvent] = [
         questions=(
             Question(
                 "服务项目",
-                EventQuestion.Kind.CHOICE,
+                QuestionKind.CHOICE,
                 "医疗保健、家电维修、法律咨询、理发、现场引导",
                 required=True,
             ),
@@ -365,9 +365,7 @@ EVENTS: list[DemoEvent] = [
             "<p>请带上自己的手机并充好电。分上午、下午两个场次，报名时请选择。</p>"
         ),
         questions=(
-            Question(
-                "场次", EventQuestion.Kind.CHOICE, "上午场（9:00）、下午场（14:00）", required=True
-            ),
+            Question("场次", QuestionKind.CHOICE, "上午场（9:00）、下午场（14:00）", required=True),
         ),
         signup_days=30,
         ahead_fill=(0.3, 0.5),

@@ -16,7 +16,8 @@ from openpyxl import Workbook
 
 from core.spreadsheets import safe_xlsx_row
 
-from .models import EventQuestion, Signup
+from .models import Signup
+from .pages import EventQuestion
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

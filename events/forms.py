@@ -5,7 +5,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import EventPage, EventQuestion
+from .choices import QuestionKind
+from .pages import EventPage, EventQuestion
 
 
 class SignupForm(forms.Form):
@@ -28,14 +29,14 @@ class SignupForm(forms.Form):
             size.widget = forms.HiddenInput()
         for question in questions:
             name = f"q{question.pk}"
-            if question.kind == EventQuestion.Kind.YES_NO:
+            if question.kind == QuestionKind.YES_NO:
                 field = forms.ChoiceField(
                     label=question.label,
                     choices=[("是", _("是")), ("否", _("否"))],
                     widget=forms.RadioSelect,
                     required=False,
                 )
-            elif question.kind == EventQuestion.Kind.CHOICE:
+            elif question.kind == QuestionKind.CHOICE:
                 field = forms.ChoiceField(
                     label=question.label,
                     choices=[(c, c) for c in question.choice_list()],

@@ -1,4 +1,6 @@
-"""Sign-ups and what happens to them. The event pages themselves are in ``events.pages``."""
+"""Sign-ups and what happens to them, and each event's seat count. The event pages themselves
+are in ``events.pages`` (this module does not import them: the foreign keys name
+``"events.EventPage"``, so the pages can use these models)."""
 
 from __future__ import annotations
 
@@ -9,18 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from .pages import Audience, EventIndexPage, EventKind, EventPage, EventQuestion
-
-__all__ = [
-    "Audience",
-    "EventIndexPage",
-    "EventKind",
-    "EventPage",
-    "EventQuestion",
-    "Signup",
-    "SignupLog",
-    "SignupNotice",
-]
+from core.masking import mask_phone
 
 # No 0/O, 1/I/L: the code is read aloud and typed at the door.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -51,7 +42,7 @@ class Signup(models.Model):
     ACTIVE = (Status.CONFIRMED, Status.WAITLISTED)
 
     event = models.ForeignKey(
-        EventPage, verbose_name=_("活动"), on_delete=models.CASCADE, related_name="signups"
+        "events.EventPage", verbose_name=_("活动"), on_delete=models.CASCADE, related_name="signups"
     )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -139,8 +130,6 @@ class Signup(models.Model):
 
     @property
     def masked_phone(self) -> str:
-        from core.masking import mask_phone
-
         return mask_phone(self.phone) if self.phone else ""
 
 
@@ -177,36 +166,39 @@ class SignupLog(models.Model):
         return f"{self.signup_id} {self.action}"
 
 
-class SignupNotice(models.Model):
-    """One notification about one sign-up, and how far each channel got.
+class EventSeatsQuerySet(models.QuerySet):
+    def confirmed_for(self, *, event_id: int) -> int:
+        """Seats taken at ``event_id`` (0 for an event nobody has signed up for yet)."""
+        return self.filter(event_id=event_id).values_list("confirmed", flat=True).first() or 0
 
-    ``(signup, kind, key)`` is unique, so a job that runs twice finds the row it made the first
-    time; each channel is marked sent in the same locked transaction that sends it.
+
+class EventSeats(models.Model):
+    """How many seats of an event are taken, and how many sign-ups wait: the row every write
+    that changes seats locks first (``events.services.seats_lock``).
+
+    A table of its own, not fields on the page: Wagtail writes the whole page row when an editor
+    publishes (from the revision, which may be hours old), which would put back an old count;
+    and editors saving the page must not wait for sign-ups, nor sign-ups for editors. The
+    counts change only under this row's lock, in the transaction that changes the sign-ups.
     """
 
-    class Kind(models.TextChoices):
-        CONFIRMED = "confirmed", _("报名成功")
-        WAITLISTED = "waitlisted", _("进入候补")
-        PROMOTED = "promoted", _("候补转正")
-        REMINDER = "reminder", _("活动提醒")
-        CHANGED = "changed", _("活动变更")
-        CANCELLED = "cancelled", _("活动取消")
+    event = models.OneToOneField(
+        "events.EventPage",
+        verbose_name=_("活动"),
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="seats",
+    )
+    #: Seats of confirmed sign-ups (party sizes added up).
+    confirmed = models.PositiveIntegerField(_("已确认人数"), default=0)
+    #: Sign-ups on the waiting list (not people): when it is 0 nothing needs promoting.
+    waiting = models.PositiveIntegerField(_("候补报名数"), default=0)
 
-    signup = models.ForeignKey(Signup, on_delete=models.CASCADE, related_name="notices")
-    kind = models.CharField(_("类型"), max_length=12, choices=Kind.choices)
-    # Distinguishes repeated notices of one kind (each change of an event gets its own key).
-    key = models.CharField(_("批次"), max_length=40, blank=True, default="")
-    site_sent_at = models.DateTimeField(_("站内信发送时间"), null=True, blank=True)
-    sms_sent_at = models.DateTimeField(_("短信发送时间"), null=True, blank=True)
-    email_sent_at = models.DateTimeField(_("邮件发送时间"), null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    objects = EventSeatsQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("报名通知")
-        verbose_name_plural = _("报名通知")
-        constraints = [
-            models.UniqueConstraint(fields=["signup", "kind", "key"], name="signup_notice_once")
-        ]
+        verbose_name = _("名额计数")
+        verbose_name_plural = _("名额计数")
 
     def __str__(self) -> str:
-        return f"{self.signup_id} {self.kind}"
+        return f"{self.event_id}: {self.confirmed}"

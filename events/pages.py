@@ -3,14 +3,19 @@
 An event's settings (times, capacity, audience, questions) are page fields, so staff edit them
 through drafts, revisions and the moderation workflow like any other page. Sign-ups live in
 ``events.models`` and are never versioned.
+
+The pages sit below the rest of the app: selectors, services and views import them. Their
+routes (Wagtail's sub-URLs of a page) hand the request to ``events.views``, imported inside
+each route because the views import this module: the one place in the app where an import
+is deferred, on purpose (``tests/core/test_architecture.py`` allows exactly these).
 """
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -21,22 +26,10 @@ from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.fields import RichTextField
 from wagtail.models import Orderable, Page
 
+from .choices import Audience, EventKind, QuestionKind
+from .models import EventSeats
 
-class EventKind(models.TextChoices):
-    TEA_PARTY = "tea_party", _("茶话会")
-    GALA = "gala", _("联欢晚会")
-    LECTURE = "lecture", _("讲座")
-    STUDY_TOUR = "study_tour", _("考察交流")
-    FORUM = "forum", _("座谈会")
-    SHARING = "sharing", _("经验分享会")
-    VOLUNTEER = "volunteer", _("志愿活动")
-    OTHER = "other", _("其他")
-
-
-class Audience(models.TextChoices):
-    EVERYONE = "everyone", _("所有人")
-    RELATIVES = "relatives", _("已登记的侨眷")
-    COMMUNITIES = "communities", _("指定社区")
+__all__ = ["Audience", "EventIndexPage", "EventKind", "EventPage", "EventQuestion"]
 
 
 class EventIndexPage(RoutablePageMixin, Page):
@@ -61,41 +54,15 @@ class EventIndexPage(RoutablePageMixin, Page):
 
     @path("")
     def index(self, request):
-        from households.models import Community
+        from . import views
 
-        from . import selectors
-
-        when = "past" if request.GET.get("when") == "past" else "upcoming"
-        kind = request.GET.get("kind", "")
-        kind = kind if kind in EventKind.values else ""
-        try:
-            community_id = int(request.GET.get("community", ""))
-        except ValueError:
-            community_id = None
-        events = selectors.event_list(
-            parent=self, when=when, kind=kind or None, community_id=community_id
-        )
-        paginator = Paginator(events, self.PER_PAGE)
-        page_obj = paginator.get_page(request.GET.get("page"))
-        events = selectors.event_cards(list(page_obj.object_list), user=request.user)
-        return self.render(
-            request,
-            context_overrides={
-                "events": events,
-                "page_obj": page_obj,
-                "when": when,
-                "kind": kind,
-                "community_id": community_id,
-                "kinds": EventKind.choices,
-                "communities": list(Community.objects.order_by("sort_order", "name")),
-            },
-        )
+        return views.event_index(request, self)
 
     @path("feed/", name="feed")
     def feed(self, request):
-        from .calendars import feed_response
+        from . import views
 
-        return feed_response(index=self, request=request)
+        return views.event_feed(request, self)
 
 
 class EventPageForm(WagtailAdminPageForm):
@@ -116,9 +83,7 @@ class EventPageForm(WagtailAdminPageForm):
         cleaned = super().clean()
         capacity = cleaned.get("capacity")
         if self.instance.pk and capacity is not None:
-            from .selectors import event_seats_confirmed
-
-            taken = event_seats_confirmed(event_id=self.instance.pk)
+            taken = EventSeats.objects.confirmed_for(event_id=self.instance.pk)
             if capacity < taken:
                 self.add_error(
                     "capacity",
@@ -289,32 +254,31 @@ class EventPage(RoutablePageMixin, Page):
 
         return views.event_detail(request, self)
 
+    # Sign-up and cancel post to plain URLs (events.urls: no page routing for a write); these
+    # routes answer forms from pages rendered before that change.
     @path("signup/", name="signup")
     def signup(self, request):
         from . import views
 
-        return views.event_signup(request, self)
+        return views.event_signup(request, self.pk)
 
     @path("cancel/", name="cancel")
     def cancel(self, request):
         from . import views
 
-        return views.event_cancel(request, self)
+        return views.event_cancel(request, self.pk)
 
     @path("calendar/", name="ics")
     def ics(self, request):
-        from .calendars import event_response
+        from . import views
 
-        return event_response(event=self, request=request)
+        return views.event_ics(request, self)
 
 
 class EventQuestion(Orderable):
     """An extra question asked at sign-up (diet, pick-up, …)."""
 
-    class Kind(models.TextChoices):
-        TEXT = "text", _("文字")
-        YES_NO = "yes_no", _("是/否")
-        CHOICE = "choice", _("单选")
+    Kind = QuestionKind
 
     page = ParentalKey(EventPage, on_delete=models.CASCADE, related_name="questions")
     label = models.CharField(_("问题"), max_length=100)
@@ -339,8 +303,6 @@ class EventQuestion(Orderable):
         return self.label
 
     def choice_list(self) -> list[str]:
-        import re
-
         return [c.strip() for c in re.split(r"[、,，;；\n]", self.choices) if c.strip()]
 
     def clean(self):

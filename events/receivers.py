@@ -1,12 +1,14 @@
-"""Wagtail signals the events app listens to. Receivers only hand over to ``notifications``."""
+"""Wagtail signals the events app listens to. Receivers only hand over to ``services``."""
 
 from django.dispatch import receiver
 from wagtail.signals import page_published
 
-from .models import EventPage
-from .notifications import event_published_notify
+from . import services
+from .pages import EventPage
 
 
 @receiver(page_published, sender=EventPage, dispatch_uid="events.notify_on_publish")
-def _notify_on_publish(sender, instance: EventPage, revision, **kwargs) -> None:
-    event_published_notify(event=instance, revision=revision)
+def _on_publish(sender, instance: EventPage, revision, **kwargs) -> None:
+    # Wagtail has committed the page by now (its publish is not one transaction): the service
+    # locks the seats and compares with the previous publication in its own transaction.
+    services.event_published(event_id=instance.pk, revision_id=revision.pk)

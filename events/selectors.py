@@ -1,19 +1,36 @@
-"""Reads on events. Each function runs a fixed number of queries, whatever the number of rows."""
+"""Reads on events. Each function runs a fixed number of queries, whatever the number of rows.
+
+Who sees which sign-ups is decided here, once: ``signup_scope_for`` (the staff screens: register
+people through the register's own scope selector), ``signup_access_for`` (what a person may act
+on: their own, plus the staff scope) and ``checkin_scope_for`` (the door: one event, for whoever
+may check people in).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce, ExtractYear
 from django.utils import timezone
 from wagtail.images import get_image_model
 
-from .models import EventPage, Signup
+from core.models import Notice
+from households.access import number_search_record
+from households.selectors import (
+    member_scope_for,
+    number_term,
+    register_scope_for,
+    user_searches_by_part,
+)
+
+from .choices import NOTICE_TOPIC, NoticeKind
+from .models import Signup
+from .pages import EventIndexPage, EventPage
 from .qr import parse_checkin_text
 
-Image = get_image_model()
 #: The cover image sizes the list and the event page show (prefetched with the events).
 CARD_RENDITION = "fill-640x320"
 PAGE_RENDITION = "fill-960x480"
@@ -23,8 +40,72 @@ if TYPE_CHECKING:
     from households.models import Member
 
 
+# -- who may do what ----------------------------------------------------------------------------
+
+
+def user_manages_signups(user: User) -> bool:
+    return user.is_authenticated and user.is_active and user.has_perm("events.manage_signups")
+
+
+def user_signs_up_members(user: User) -> bool:
+    return (
+        user.is_authenticated and user.is_active and user.has_perm("events.signup_register_members")
+    )
+
+
+def user_checks_in(user: User) -> bool:
+    return user.is_authenticated and user.is_active and user.has_perm("events.check_in")
+
+
+def _staff_scope_q(user: User) -> Q | None:
+    """The sign-ups ``user`` sees on the staff screens, as a condition (None: every one).
+
+    Sign-ups of register people follow the register's scope (``member_scope_for``). Sign-ups of
+    people with an account only (no register record) are seen by those who manage every
+    event's sign-ups. Whoever neither manages sign-ups nor signs up register people sees none.
+    """
+    manages = user_manages_signups(user)
+    if not manages and not user_signs_up_members(user):
+        return Q(pk__in=[])
+    if register_scope_for(user).everything:
+        return None if manages else Q(member__isnull=False)
+    condition = Q(member__in=member_scope_for(user))
+    if manages:
+        condition |= Q(member__isnull=True)
+    return condition
+
+
+def signup_scope_for(user: User) -> QuerySet[Signup]:
+    """The sign-ups ``user`` may see on the staff screens (see ``_staff_scope_q``)."""
+    condition = _staff_scope_q(user)
+    return Signup.objects.all() if condition is None else Signup.objects.filter(condition)
+
+
+def signup_access_for(user: User) -> QuerySet[Signup]:
+    """The sign-ups ``user`` may act on (cancel): their own (through their account or their
+    register record) and those of the staff screens."""
+    if not user.is_authenticated or not user.is_active:
+        return Signup.objects.none()
+    staff = _staff_scope_q(user)
+    if staff is None:
+        return Signup.objects.all()
+    return Signup.objects.filter(Q(user=user) | Q(member__user=user) | staff)
+
+
+def checkin_scope_for(user: User, event: EventPage) -> QuerySet[Signup]:
+    """The sign-ups of ``event`` a user at its door may find and check in: all of them for
+    whoever may check people in (``events.check_in``), none for anyone else."""
+    if not user_checks_in(user):
+        return Signup.objects.none()
+    return Signup.objects.filter(event_id=event.pk)
+
+
+# -- events ---------------------------------------------------------------------------------------
+
+
 def event_seats_confirmed(*, event_id: int) -> int:
-    """Seats taken by confirmed sign-ups (party sizes added up)."""
+    """Seats taken by confirmed sign-ups (party sizes added up), counted from the sign-ups.
+    (Sign-ups read the count kept on ``EventSeats`` instead; this is its check.)"""
     return Signup.objects.filter(event_id=event_id, status=Signup.Status.CONFIRMED).aggregate(
         n=Coalesce(Sum("party_size"), 0)
     )["n"]
@@ -46,7 +127,7 @@ def event_list(
         EventPage.objects.live()
         .select_related("community")
         .prefetch_related(
-            Prefetch("cover_image", Image.objects.prefetch_renditions(CARD_RENDITION))
+            Prefetch("cover_image", get_image_model().objects.prefetch_renditions(CARD_RENDITION))
         )
     )
     if parent is not None:
@@ -57,6 +138,11 @@ def event_list(
     if community_id:
         events = events.filter(community_id=community_id)
     return events
+
+
+def events_index() -> EventIndexPage | None:
+    """The live events list page (there is one)."""
+    return EventIndexPage.objects.live().first()
 
 
 @dataclass
@@ -184,8 +270,6 @@ def events_per_community_year() -> list[dict]:
     already over and not cancelled: ``held_confirmed`` people were confirmed for them,
     ``attended`` of those were checked in, and ``walk_ins`` came without a sign-up.
     """
-    from django.db.models.functions import ExtractYear
-
     now = timezone.now()
     events = (
         EventPage.objects.live()
@@ -236,8 +320,8 @@ def events_per_community_year() -> list[dict]:
     return result
 
 
-def checkin_search(*, event: EventPage, q: str, user: User | None) -> QuerySet[Signup]:
-    """Sign-ups of ``event`` a door volunteer may be looking for.
+def checkin_search(*, event: EventPage, q: str, user: User) -> QuerySet[Signup]:
+    """Sign-ups of ``event`` a door volunteer may be looking for (``checkin_scope_for``).
 
     Without ``q``: the confirmed sign-ups, those not yet in first. With ``q``: matches on the name,
     the phone number or the code, in any state but walk-in, so that someone on the waiting list
@@ -245,9 +329,7 @@ def checkin_search(*, event: EventPage, q: str, user: User | None) -> QuerySet[S
     (``households.selectors``): people who may unmask find by its end (people give the last 4
     digits), logged with the term masked; anyone else only by the whole number.
     """
-    from households.selectors import number_term, user_searches_by_part
-
-    signups = Signup.objects.filter(event=event).exclude(status=Signup.Status.WALK_IN)
+    signups = checkin_scope_for(user, event).exclude(status=Signup.Status.WALK_IN)
     q = q.strip()
     if not q:
         return signups.filter(status=Signup.Status.CONFIRMED).order_by(*_CHECKIN_ORDER)
@@ -262,17 +344,55 @@ def checkin_search(*, event: EventPage, q: str, user: User | None) -> QuerySet[S
             condition |= Q(phone__endswith=term.part)
         elif term.phone:
             condition |= Q(phone=term.phone)
-        if user is not None:
-            _log_phone_search(user=user, q=q, event=event, by_part=by_part)
+        number_search_record(
+            user=user, term=q, object_type="event_signups", object_id=event.pk, by_part=by_part
+        )
     return signups.filter(condition).order_by(*_CHECKIN_ORDER)
 
 
 _CHECKIN_ORDER = (F("checked_in_at").asc(nulls_first=True), "name", "pk")
 
 
-def _log_phone_search(*, user: User, q: str, event: EventPage, by_part: bool) -> None:
-    from households.access import number_search_record
+def checkin_signup_by_code(*, event: EventPage, code: str, user: User) -> Signup | None:
+    """The sign-up of ``event`` with this check-in code, or None: a code of another event is
+    not found here (the door of one event learns nothing about another)."""
+    return checkin_scope_for(user, event).filter(code=code).first()
 
-    number_search_record(
-        user=user, term=q, object_type="event_signups", object_id=event.pk, by_part=by_part
+
+def walk_ins_for(*, event: EventPage, user: User, limit: int = 10) -> list[Signup]:
+    """The latest walk-ins recorded at ``event``'s door."""
+    return list(
+        checkin_scope_for(user, event).filter(status=Signup.Status.WALK_IN).order_by("-pk")[:limit]
+    )
+
+
+# -- reminders ------------------------------------------------------------------------------------
+
+#: Someone confirmed this close to the start has just been told everything: no reminder.
+REMINDER_NOT_WITHIN = timedelta(hours=12)
+
+
+def reminder_due_signup_ids(
+    *, now: datetime | None = None, within: timedelta | None = None
+) -> list[int]:
+    """Confirmed sign-ups of live, not cancelled events starting within ``within`` (24 h) that
+    are owed no reminder yet and were confirmed at least 12 hours before the start. One
+    query."""
+    now = now or timezone.now()
+    within = within or timedelta(hours=24)
+    reminded = Notice.objects.filter(
+        topic=NOTICE_TOPIC, kind=NoticeKind.REMINDER, object_id=OuterRef("pk")
+    )
+    return list(
+        Signup.objects.filter(
+            status=Signup.Status.CONFIRMED,
+            event__live=True,
+            event__cancelled=False,
+            event__starts_at__gt=now,
+            event__starts_at__lte=now + within,
+            confirmed_at__lte=F("event__starts_at") - REMINDER_NOT_WITHIN,
+        )
+        .filter(~Exists(reminded))
+        .order_by("pk")
+        .values_list("pk", flat=True)
     )

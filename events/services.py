@@ -1,31 +1,67 @@
-"""Writes on events: sign-up, cancel, waiting-list promotion, check-in, walk-ins.
+"""Writes on events: sign-up, cancel, waiting-list promotion, publication, reminders, check-in,
+walk-ins.
 
-Locking (as in pretix): every write that changes how many seats are free takes the event's row
-lock first, once per transaction, then counts, then writes. On PostgreSQL that is
-``SELECT … FOR UPDATE`` on the ``events_eventpage`` row; on SQLite every transaction is
-IMMEDIATE (see settings), which serialises writers the same way. Checks (``signup_check_*``)
-raise ``SignupRefused`` with a message for the person and never write.
+Locking (as in pretix): every write that changes seats locks the event's ``EventSeats`` row
+first (``seats_lock``: ``core.locking.lock_row``, 3 s timeout, then "系统繁忙，请稍后再试"), once
+per transaction, then checks, then counts, then writes. The counts live on that row and change
+only under its lock, so a sign-up reads them instead of adding up sign-ups. On SQLite every
+transaction is IMMEDIATE (see settings), which serialises writers the same way.
+
+**The waiting list keeps its order whatever changes seats.** Before a newcomer is confirmed,
+``signup_create`` promotes every waiting party that fits the seats free now: seats freed or
+added by anything (an editor raising capacity commits the page before Wagtail tells us, so the
+promotion that follows a publication runs later, in its own transaction) go to the oldest
+waiting parties first, never to someone who came later.
+
+Checks (``signup_check_*``) raise ``SignupRefused`` with a message for the person and never
+write. Services that act for a register person take the actor and find the person through the
+actor's register scope themselves. Every message leaves through the outbox (``core.notices``):
+its row is written here, in the same transaction.
 """
 
 from __future__ import annotations
 
 import logging
 import unicodedata
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from wagtail.models import PageLogEntry, Revision
 
-from .models import Audience, EventPage, EventQuestion, Signup, SignupLog, SignupNotice
-from .selectors import event_seats_confirmed, signup_active_for
+from core import notices
+from core.locking import LockBusy, lock_row
+from households.selectors import member_access_for
+
+from . import audiences
+from .choices import NOTICE_TOPIC, RESUMED_KEY_PREFIX, Audience, NoticeKind, QuestionKind
+from .models import EventSeats, Signup, SignupLog
+from .pages import EventPage, EventQuestion
+from .selectors import (
+    reminder_due_signup_ids,
+    signup_access_for,
+    user_manages_signups,
+    user_signs_up_members,
+)
 
 if TYPE_CHECKING:
     from accounts.models import User
     from households.models import Member
 
 logger = logging.getLogger(__name__)
+
+#: Kept for what other code and the tests expect from this module.
+Kind = NoticeKind
+
+#: ``signup_create`` promotes waiting parties that fit before it confirms a newcomer. Only the
+#: negative control of the concurrency test turns this off.
+PROMOTE_BEFORE_CONFIRMING = True
+#: How long a write waits for the seat lock before answering "busy" (pretix waits 3 s too).
+SEAT_LOCK_TIMEOUT = 3.0
 
 
 def text_clean(value, *, keep_newlines: bool = True) -> str:
@@ -46,26 +82,75 @@ class SignupRefused(Exception):
         self.field = field
 
 
-def event_lock(event_id: int) -> EventPage:
-    """Lock the event's row until the transaction ends and return the event.
+# -- the seat lock ------------------------------------------------------------------------------
 
-    Call inside ``transaction.atomic``. Only the ``events_eventpage`` row is locked, not
-    Wagtail's page row, so editors are not held up by sign-ups.
+
+def seats_lock(event_id: int) -> EventSeats:
+    """Lock the event's seat row until the transaction ends and return it, with the event (as
+    committed now) in ``.event``. The first sign-up of an event creates the row.
+
+    Call inside ``transaction.atomic``. Only the seat row is locked, not the page's rows, so
+    editors are not held up by sign-ups. Raises ``SignupRefused`` ("系统繁忙…") when the lock
+    stays taken for 3 s, ``EventPage.DoesNotExist`` for an unknown event.
     """
-    return EventPage.objects.select_for_update(of=("self",)).get(pk=event_id)
+    queryset = EventSeats.objects.select_related("event")
+    try:
+        return lock_row(queryset, timeout=SEAT_LOCK_TIMEOUT, pk=event_id)
+    except EventSeats.DoesNotExist:
+        pass
+    except LockBusy as busy:
+        raise SignupRefused(busy.message) from busy
+    if not EventPage.objects.filter(pk=event_id).exists():
+        raise EventPage.DoesNotExist(f"no event {event_id}")
+    # Two first sign-ups at once: the second insert waits for the first, then finds its row.
+    EventSeats.objects.get_or_create(event_id=event_id, defaults=_counts(event_id))
+    try:
+        return lock_row(queryset, timeout=SEAT_LOCK_TIMEOUT, pk=event_id)
+    except LockBusy as busy:
+        raise SignupRefused(busy.message) from busy
+
+
+def _counts(event_id: int) -> dict[str, int]:
+    """The seat counts as the sign-ups say (for a new seat row, and for checks)."""
+    rows = Signup.objects.filter(event_id=event_id)
+    return {
+        "confirmed": rows.filter(status=Signup.Status.CONFIRMED).aggregate(
+            n=Coalesce(Sum("party_size"), 0)
+        )["n"],
+        "waiting": rows.filter(status=Signup.Status.WAITLISTED).count(),
+    }
+
+
+def _seats_save(seats: EventSeats) -> None:
+    EventSeats.objects.filter(pk=seats.pk).update(confirmed=seats.confirmed, waiting=seats.waiting)
+
+
+@transaction.atomic
+def event_seats_recount(*, event_id: int) -> bool:
+    """Set the event's seat counts from its sign-ups (after sign-ups written in bulk, or to
+    repair). Takes the seat lock. Returns whether the counts were off."""
+    seats = seats_lock(event_id)
+    counts = _counts(event_id)
+    if (seats.confirmed, seats.waiting) == (counts["confirmed"], counts["waiting"]):
+        return False
+    logger.warning(
+        "event %s: seat counts were %s/%s, sign-ups say %s/%s", event_id,
+        seats.confirmed, seats.waiting, counts["confirmed"], counts["waiting"],
+    )  # fmt: skip
+    seats.confirmed, seats.waiting = counts["confirmed"], counts["waiting"]
+    _seats_save(seats)
+    return True
 
 
 def _log(signup: Signup, action: str, actor: User | None) -> None:
     SignupLog.objects.create(signup=signup, action=action, status=signup.status, actor=actor)
 
 
-def _notify(signup: Signup, kind: str, key: str = "") -> None:
-    from .tasks import signup_notice_send
-
-    signup_notice_send.delay_on_commit(signup.pk, kind, key)
+def _notify(signup_id: int, kind: str, key: str = "") -> None:
+    notices.notice_create(topic=NOTICE_TOPIC, kind=kind, object_id=signup_id, key=key)
 
 
-# -- checks -------------------------------------------------------------------------------
+# -- checks -------------------------------------------------------------------------------------
 
 
 def signup_check_open(*, event: EventPage, now: datetime | None = None) -> None:
@@ -85,21 +170,27 @@ def signup_check_open(*, event: EventPage, now: datetime | None = None) -> None:
         raise SignupRefused(_("报名已经截止。"))
 
 
-def signup_check_audience(*, event: EventPage, member: Member | None) -> None:
-    """Raise unless the person (with their register record, if any) may join ``event``."""
-    if event.audience == Audience.EVERYONE:
-        return
-    if member is None:
-        raise SignupRefused(
-            _("这个活动只面向已登记的侨眷。如果您是侨眷，请联系社区把您的账户和登记信息关联。")
-        )
-    if event.audience == Audience.COMMUNITIES:
-        allowed = set(event.audience_communities.values_list("pk", flat=True))
-        if member.household.community_id not in allowed:
-            names = "、".join(event.audience_communities.values_list("name", flat=True))
+def signup_check_audience(
+    *, event: EventPage, member: Member | None, user: User | None = None
+) -> None:
+    """Raise unless the person (with their register record, if any) may join ``event``: the
+    event's own audience first, then the rules other apps registered for its kind
+    (``events.audiences``)."""
+    if event.audience != Audience.EVERYONE:
+        if member is None:
             raise SignupRefused(
-                _("这个活动只面向以下社区的居民：%(names)s。") % {"names": names or "—"}
+                _("这个活动只面向已登记的侨眷。如果您是侨眷，请联系社区把您的账户和登记信息关联。")
             )
+        if event.audience == Audience.COMMUNITIES:
+            allowed = set(event.audience_communities.values_list("pk", flat=True))
+            if member.household.community_id not in allowed:
+                names = "、".join(event.audience_communities.values_list("name", flat=True))
+                raise SignupRefused(
+                    _("这个活动只面向以下社区的居民：%(names)s。") % {"names": names or "—"}
+                )
+    refusal = audiences.refusal_for(event=event, user=user, member=member)
+    if refusal:
+        raise SignupRefused(refusal)
 
 
 def signup_check_party_size(*, event: EventPage, party_size) -> int:
@@ -118,20 +209,16 @@ def signup_check_party_size(*, event: EventPage, party_size) -> int:
     return party_size
 
 
-def signup_clean_answers(*, event: EventPage, answers: dict) -> dict:
+def signup_clean_answers(*, questions: list[EventQuestion], answers: dict) -> dict:
     """Answers keyed by question id (as text), checked against the event's questions."""
     cleaned: dict[str, str] = {}
-    for question in event.questions.all():
+    for question in questions:
         value = text_clean(answers.get(str(question.pk), ""))
-        if question.kind == EventQuestion.Kind.YES_NO and value not in ("", "是", "否"):
+        if question.kind == QuestionKind.YES_NO and value not in ("", "是", "否"):
             raise SignupRefused(
                 _("“%(q)s”请回答“是”或“否”。") % {"q": question.label}, field=f"q{question.pk}"
             )
-        if (
-            question.kind == EventQuestion.Kind.CHOICE
-            and value
-            and value not in (question.choice_list())
-        ):
+        if question.kind == QuestionKind.CHOICE and value and value not in question.choice_list():
             raise SignupRefused(
                 _("“%(q)s”请从给出的选项中选择。") % {"q": question.label}, field=f"q{question.pk}"
             )
@@ -149,65 +236,104 @@ def signup_clean_answers(*, event: EventPage, answers: dict) -> dict:
     return cleaned
 
 
-# -- sign-up --------------------------------------------------------------------------------
+# -- sign-up ------------------------------------------------------------------------------------
 
 
-@transaction.atomic
 def signup_create(
     *,
     event_id: int,
-    user: User | None = None,
-    member: Member | None = None,
+    actor: User,
+    member_id: int | None = None,
     party_size=1,
     answers: dict | None = None,
-    actor: User | None = None,
 ) -> Signup:
     """Confirm the sign-up while seats remain, else put it on the waiting list.
 
-    ``user`` signs up themselves (their register record, if linked, comes along); staff and group
-    leaders pass ``member`` (someone from the register, maybe without an account) and ``actor``.
-    Takes the event row lock. Raises ``SignupRefused``; the notice leaves after commit.
-    """
-    if user is None and member is None:
-        raise ValueError("signup_create needs a user or a member")
-    if member is None and user is not None:
-        member = getattr(user, "member", None)
-    if user is None and member is not None and member.user_id:
-        user = member.user
-    event = event_lock(event_id)
-    signup_check_open(event=event)
-    signup_check_audience(event=event, member=member)
-    party_size = signup_check_party_size(event=event, party_size=party_size)
-    cleaned = signup_clean_answers(event=event, answers=answers or {})
-    if signup_active_for(event=event, user=user, member=member) is not None:
-        raise SignupRefused(_("您已经报名了这个活动，不能重复报名。"))
+    Without ``member_id`` the actor signs up themselves (their register record, if linked,
+    comes along). With it, the actor (staff, a group leader, a cadre) signs up someone from the
+    register: the actor needs ``events.signup_register_members`` and the person must be in the
+    actor's register scope, else ``Member.DoesNotExist`` (as if there were nobody).
 
-    taken = event_seats_confirmed(event_id=event.pk)
-    # Waiting parties never fit the seats left (promotion runs after every change of seats),
-    # so a newcomer who fits takes them, as a promotion would have.
-    fits = taken + party_size <= event.capacity
-    now = timezone.now()
-    phone = (user.phone if user and user.phone else "") or (member.mobile if member else "")
+    Takes the seat lock; promotes waiting parties that fit before confirming a newcomer. Raises
+    ``SignupRefused`` (nothing written); the notice is in the outbox when this returns.
+    """
+    if member_id is None:
+        user = actor
+        member = getattr(actor, "member", None)
+    else:
+        if not user_signs_up_members(actor):
+            raise SignupRefused(_("您没有为他人报名的权限。"))
+        member = member_access_for(actor, member_id)
+        user = member.user if member.user_id else None
+    if member is not None and member.is_deceased:
+        raise SignupRefused(_("登记信息显示此人已故，不能报名。"))
+    # Read before the lock: the questions and the member's household do not change with seats.
+    questions = list(EventQuestion.objects.filter(page_id=event_id).order_by("sort_order"))
+    cleaned = signup_clean_answers(questions=questions, answers=answers or {})
+    if member is not None:
+        member.household  # noqa: B018 (loaded now, outside the lock)
     try:
         with transaction.atomic():
-            signup = Signup.objects.create(
-                event=event,
+            return _signup_create_locked(
+                event_id=event_id,
                 user=user,
                 member=member,
-                name=(member.name if member else "") or (user.display_name if user else ""),
-                phone=phone or "",
                 party_size=party_size,
                 answers=cleaned,
-                status=Signup.Status.CONFIRMED if fits else Signup.Status.WAITLISTED,
-                confirmed_at=now if fits else None,
-                created_by=actor or user,
+                actor=actor,
             )
     except IntegrityError:
-        # Only reachable when the lock is bypassed: the unique constraint is the last guard.
+        # Only reachable when the lock is bypassed: the unique constraints are the last guard.
         raise SignupRefused(_("您已经报名了这个活动，不能重复报名。")) from None
-    _log(signup, SignupLog.Action.CREATE, actor or user)
-    _notify(signup, SignupNotice.Kind.CONFIRMED if fits else SignupNotice.Kind.WAITLISTED)
+
+
+def _signup_create_locked(*, event_id, user, member, party_size, answers, actor) -> Signup:
+    seats = seats_lock(event_id)
+    event = seats.event
+    signup_check_open(event=event)
+    signup_check_audience(event=event, member=member, user=user)
+    party_size = signup_check_party_size(event=event, party_size=party_size)
+    if _active_signup_exists(event_id=event_id, user=user, member=member):
+        raise SignupRefused(_("您已经报名了这个活动，不能重复报名。"))
+    if PROMOTE_BEFORE_CONFIRMING:
+        _promote_locked(seats=seats, actor=None)
+    fits = seats.confirmed + party_size <= event.capacity
+    now = timezone.now()
+    phone = (user.phone if user is not None and user.phone else "") or (
+        member.mobile if member is not None else ""
+    )
+    signup = Signup.objects.create(
+        event_id=event_id,
+        user=user,
+        member=member,
+        name=(member.name if member is not None else "") or (user.display_name if user else ""),
+        phone=phone or "",
+        party_size=party_size,
+        answers=answers,
+        status=Signup.Status.CONFIRMED if fits else Signup.Status.WAITLISTED,
+        confirmed_at=now if fits else None,
+        created_by=actor,
+    )
+    signup.event = event
+    if fits:
+        seats.confirmed += party_size
+    else:
+        seats.waiting += 1
+    _seats_save(seats)
+    _log(signup, SignupLog.Action.CREATE, actor)
+    _notify(signup.pk, NoticeKind.CONFIRMED if fits else NoticeKind.WAITLISTED)
     return signup
+
+
+def _active_signup_exists(*, event_id: int, user, member) -> bool:
+    condition = None
+    if user is not None:
+        condition = Q(user=user)
+    if member is not None:
+        condition = Q(member=member) if condition is None else condition | Q(member=member)
+    if condition is None:
+        return False
+    return Signup.objects.active().filter(condition, event_id=event_id).exists()
 
 
 def signup_check_cancel(*, signup: Signup, staff: bool, now: datetime | None = None) -> None:
@@ -225,89 +351,240 @@ def signup_check_cancel(*, signup: Signup, staff: bool, now: datetime | None = N
 
 
 @transaction.atomic
-def signup_cancel(*, signup_id: int, actor: User | None, staff: bool = False) -> Signup:
-    """Cancel a sign-up and give its seats to the waiting list. Staff may cancel after the
-    deadline. Takes the event row lock."""
-    event_id = Signup.objects.values_list("event_id", flat=True).get(pk=signup_id)
-    event = event_lock(event_id)
-    signup = Signup.objects.get(pk=signup_id)
-    signup.event = event  # the locked row
+def signup_cancel(*, signup_id: int, actor: User) -> Signup:
+    """Cancel a sign-up and give its seats to the waiting list.
+
+    Who may: the person themselves (their account or their register record), whoever signs up
+    register people for those in their scope (within the deadline), and staff who manage
+    sign-ups (also after the deadline). Anyone else gets ``Signup.DoesNotExist``, as if there
+    were no such sign-up. Takes the seat lock.
+    """
+    event_id = signup_access_for(actor).values_list("event_id", flat=True).get(pk=signup_id)
+    seats = seats_lock(event_id)
+    signup = Signup.objects.select_related("user", "member").get(pk=signup_id)
+    signup.event = seats.event
+    staff = user_manages_signups(actor)
     signup_check_cancel(signup=signup, staff=staff)
     was_confirmed = signup.status == Signup.Status.CONFIRMED
     signup.status = Signup.Status.CANCELLED
     signup.cancelled_at = timezone.now()
     signup.save(update_fields=["status", "cancelled_at"])
+    if was_confirmed:
+        seats.confirmed -= signup.party_size
+    else:
+        seats.waiting -= 1
     _log(signup, SignupLog.Action.CANCEL, actor)
     if was_confirmed:
-        event_waitlist_promote_locked(event=event, actor=actor)
+        _promote_locked(seats=seats, actor=actor)
+    _seats_save(seats)
     return signup
 
 
-def event_waitlist_promote_locked(*, event: EventPage, actor: User | None) -> list[Signup]:
-    """Move waiting sign-ups into free seats, oldest first. Call while holding the event lock.
+def _promote_locked(*, seats: EventSeats, actor: User | None) -> list[int]:
+    """Move waiting sign-ups into free seats, oldest first. Call while holding the seat lock;
+    updates ``seats`` in memory (the caller saves it). Returns the promoted sign-ups' ids.
 
     A party too large for the seats left keeps its place at the head of the list; smaller
     parties behind it may take those seats (nobody gets a seat that does not exist).
     """
-    if event.cancelled or event.ends_at <= timezone.now():
+    event = seats.event
+    free = event.capacity - seats.confirmed
+    if seats.waiting <= 0 or free <= 0 or event.cancelled or event.ends_at <= timezone.now():
         return []
-    free = event.capacity - event_seats_confirmed(event_id=event.pk)
-    promoted: list[Signup] = []
-    if free <= 0:
-        return promoted
-    now = timezone.now()
-    for signup in Signup.objects.filter(event=event, status=Signup.Status.WAITLISTED).order_by(
+    promoted: list[tuple[int, int]] = []
+    waiting = Signup.objects.filter(event_id=event.pk, status=Signup.Status.WAITLISTED).order_by(
         "pk"
-    ):
+    )
+    for signup_id, party_size in waiting.values_list("pk", "party_size"):
         if free <= 0:
             break
-        if signup.party_size > free:
+        if party_size > free:
             continue
-        signup.status = Signup.Status.CONFIRMED
-        signup.confirmed_at = now
-        signup.save(update_fields=["status", "confirmed_at"])
-        free -= signup.party_size
-        _log(signup, SignupLog.Action.PROMOTE, actor)
-        _notify(signup, SignupNotice.Kind.PROMOTED)
-        promoted.append(signup)
+        promoted.append((signup_id, party_size))
+        free -= party_size
+    if not promoted:
+        return []
+    ids = [signup_id for signup_id, _size in promoted]
+    Signup.objects.filter(pk__in=ids).update(
+        status=Signup.Status.CONFIRMED, confirmed_at=timezone.now()
+    )
+    SignupLog.objects.bulk_create(
+        SignupLog(
+            signup_id=signup_id,
+            action=SignupLog.Action.PROMOTE,
+            status=Signup.Status.CONFIRMED,
+            actor=actor,
+        )
+        for signup_id in ids
+    )
+    seats.confirmed += sum(size for _id, size in promoted)
+    seats.waiting -= len(ids)
+    notices.notices_create(topic=NOTICE_TOPIC, kind=NoticeKind.PROMOTED, object_ids=ids)
+    logger.info("event %s: %d promoted from the waiting list", event.pk, len(ids))
+    return ids
+
+
+@transaction.atomic
+def event_waitlist_promote(*, event_id: int, actor: User | None = None) -> list[int]:
+    """Promote the waiting list into the seats free now (after capacity grew). Takes the seat
+    lock. Returns the promoted sign-ups' ids."""
+    seats = seats_lock(event_id)
+    promoted = _promote_locked(seats=seats, actor=actor)
+    if promoted:
+        _seats_save(seats)
     return promoted
 
 
+# -- publication ----------------------------------------------------------------------------------
+
+# Changes of these fields are told to everyone with a place.
+TOLD_FIELDS = ("starts_at", "ends_at", "place")
+# Log actions that put a revision live (``publish_scheduled`` logs its own).
+PUBLISH_ACTIONS = ("wagtail.publish", "wagtail.publish.scheduled")
+
+
+def event_previous_published(*, event_id: int, revision_id: int) -> EventPage | None:
+    """The event as it was last published before ``revision_id``, from Wagtail's history.
+
+    None on the first publication (or when that revision has been purged). The log entry of the
+    publication under way is written after ``page_published``, so the newest entry is the
+    previous one.
+    """
+    previous_id = (
+        PageLogEntry.objects.filter(
+            page_id=event_id, action__in=PUBLISH_ACTIONS, revision__isnull=False
+        )
+        .exclude(revision_id=revision_id)
+        .order_by("-timestamp", "-pk")
+        .values_list("revision_id", flat=True)
+        .first()
+    )
+    revision = Revision.page_revisions.filter(pk=previous_id).first() if previous_id else None
+    return revision.as_object() if revision is not None else None
+
+
+def _told(value):
+    """A value as people are told it: times to the minute. (Revisions stored as JSON keep
+    milliseconds while the page in memory keeps microseconds; neither is news.)"""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).replace(second=0, microsecond=0)
+    return value
+
+
+def _active_signup_ids(event_id: int, *, exclude: tuple[int, ...] = ()) -> list[int]:
+    return list(
+        Signup.objects.active()
+        .filter(event_id=event_id)
+        .exclude(pk__in=exclude)
+        .values_list("pk", flat=True)
+    )
+
+
 @transaction.atomic
-def event_waitlist_promote(*, event_id: int, actor: User | None = None) -> list[Signup]:
-    """Promote the waiting list after capacity grew (called when an event is published)."""
-    return event_waitlist_promote_locked(event=event_lock(event_id), actor=actor)
+def event_published(*, event_id: int, revision_id: int) -> None:
+    """What a publication of the event means for the people with a place, compared with the
+    previous publication, all in one transaction holding the seat lock:
+
+    - cancelled → a "cancelled" notice to every active sign-up, keyed by the revision
+      (publishing the cancelled event again sends nothing; cancelling again after calling it
+      on does);
+    - no longer cancelled → the waiting list takes the seats freed meanwhile ("promoted"), and
+      everyone else with a place is told the event goes ahead;
+    - start, end or place changed → a "changed" notice keyed by the revision (a re-publication
+      without changes sends nothing);
+    - more seats → the waiting list moves up ("promoted").
+    """
+    seats = seats_lock(event_id)
+    event = seats.event
+    if not event.live:
+        return
+    previous = event_previous_published(event_id=event_id, revision_id=revision_id)
+    if previous is None:
+        return
+    key = str(revision_id)
+    if event.cancelled:
+        if not previous.cancelled:
+            ids = _active_signup_ids(event_id)
+            notices.notices_create(
+                topic=NOTICE_TOPIC, kind=NoticeKind.CANCELLED, object_ids=ids, key=key
+            )
+            logger.info("event %s cancelled: %d sign-ups told", event_id, len(ids))
+        return
+    if previous.cancelled:
+        # Seats given up while the event was off go to the waiting list now. Their "promoted"
+        # notice already says they can come; the others are told the event goes ahead (with
+        # its time and place, in case those changed too).
+        promoted = _promote_locked(seats=seats, actor=None)
+        _seats_save(seats)
+        ids = _active_signup_ids(event_id, exclude=tuple(promoted))
+        notices.notices_create(
+            topic=NOTICE_TOPIC,
+            kind=NoticeKind.CHANGED,
+            object_ids=ids,
+            key=f"{RESUMED_KEY_PREFIX}{revision_id}",
+        )
+        logger.info("event %s called on: %d promoted, %d told", event_id, len(promoted), len(ids))
+        return
+    if event.capacity > previous.capacity and _promote_locked(seats=seats, actor=None):
+        _seats_save(seats)
+    if any(_told(getattr(event, name)) != _told(getattr(previous, name)) for name in TOLD_FIELDS):
+        ids = _active_signup_ids(event_id)
+        notices.notices_create(topic=NOTICE_TOPIC, kind=NoticeKind.CHANGED, object_ids=ids, key=key)
+        logger.info("event %s changed (revision %s): %d told", event_id, revision_id, len(ids))
 
 
-# -- at the door ------------------------------------------------------------------------------
+# -- reminders -----------------------------------------------------------------------------------
 
 
 @transaction.atomic
-def signup_check_in(*, signup: Signup, actor: User) -> Signup:
-    """Mark a confirmed sign-up as present. Checking in twice is harmless (keeps the first time)."""
-    # No join: FOR UPDATE would then lock the event's row too and hold up sign-ups.
-    signup = Signup.objects.select_for_update().get(pk=signup.pk)
+def reminders_create(*, now: datetime | None = None) -> int:
+    """Owe a reminder to each confirmed sign-up of an event starting within 24 hours that has
+    none yet (``selectors.reminder_due_signup_ids``). Running it twice owes nothing twice.
+    Returns how many were new."""
+    ids = reminder_due_signup_ids(now=now)
+    return notices.notices_create(topic=NOTICE_TOPIC, kind=NoticeKind.REMINDER, object_ids=ids)
+
+
+# -- at the door ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def signup_check_in(*, signup_id: int, actor: User) -> tuple[Signup, bool]:
+    """Mark a confirmed sign-up as present. Checking in twice is harmless (keeps the first
+    time). Returns the sign-up and whether it had been checked in already. The caller found
+    the sign-up through the actor's check-in scope."""
+    # No join: FOR UPDATE would then lock the event's rows too and hold up sign-ups.
+    signup = lock_row(Signup.objects.all(), pk=signup_id)
     if signup.status == Signup.Status.WAITLISTED:
         raise SignupRefused(_("%(name)s 还在候补名单上，没有确认名额。") % {"name": signup.name})
     if signup.status == Signup.Status.CANCELLED:
         raise SignupRefused(_("%(name)s 的报名已经取消。") % {"name": signup.name})
-    if signup.checked_in_at is None:
+    already = signup.checked_in_at is not None
+    if not already:
         signup.checked_in_at = timezone.now()
         signup.checked_in_by = actor
         signup.save(update_fields=["checked_in_at", "checked_in_by"])
         _log(signup, SignupLog.Action.CHECK_IN, actor)
-    return signup
+    return signup, already
 
 
 @transaction.atomic
-def signup_check_in_undo(*, signup: Signup, actor: User) -> Signup:
-    signup = Signup.objects.select_for_update().get(pk=signup.pk)
-    if signup.checked_in_at is not None and signup.status == Signup.Status.CONFIRMED:
-        signup.checked_in_at = None
-        signup.checked_in_by = None
-        signup.save(update_fields=["checked_in_at", "checked_in_by"])
-        _log(signup, SignupLog.Action.UNDO_CHECK_IN, actor)
+def signup_check_in_undo(*, signup_id: int, actor: User) -> Signup:
+    """Undo a check-in made by mistake. Raises ``SignupRefused`` when there is none to undo
+    (not checked in, or a walk-in, whose presence is the record itself)."""
+    signup = lock_row(Signup.objects.all(), pk=signup_id)
+    if signup.checked_in_at is None:
+        raise SignupRefused(_("%(name)s 还没有签到，无需撤销。") % {"name": signup.name})
+    if signup.status != Signup.Status.CONFIRMED:
+        raise SignupRefused(_("%(name)s 是现场登记的，不能撤销签到。") % {"name": signup.name})
+    signup.checked_in_at = None
+    signup.checked_in_by = None
+    signup.save(update_fields=["checked_in_at", "checked_in_by"])
+    _log(signup, SignupLog.Action.UNDO_CHECK_IN, actor)
     return signup
+
+
+WALK_IN_MAX = 20
 
 
 @transaction.atomic
@@ -317,10 +594,12 @@ def walk_in_record(
     name: str,
     phone: str = "",
     party_size=1,
-    member: Member | None = None,
+    member_id: int | None = None,
     actor: User,
 ) -> Signup:
-    """Record someone who came without a sign-up. Walk-ins count for attendance, not seats."""
+    """Record someone who came without a sign-up. Walk-ins count for attendance, not seats.
+    A register person (``member_id``) must be in the actor's scope."""
+    member = member_access_for(actor, member_id) if member_id is not None else None
     name = text_clean(name or (member.name if member else ""), keep_newlines=False)
     if not name:
         raise SignupRefused(_("请填写现场登记人的姓名。"), field="name")
@@ -328,8 +607,10 @@ def walk_in_record(
         party_size = int(party_size)
     except (TypeError, ValueError):
         raise SignupRefused(_("请填写人数（数字）。"), field="party_size") from None
-    if party_size < 1 or party_size > 20:
-        raise SignupRefused(_("人数应在 1 到 20 之间。"), field="party_size")
+    if party_size < 1 or party_size > WALK_IN_MAX:
+        raise SignupRefused(
+            _("人数应在 1 到 %(max)d 之间。") % {"max": WALK_IN_MAX}, field="party_size"
+        )
     now = timezone.now()
     signup = Signup.objects.create(
         event=event,

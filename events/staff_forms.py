@@ -7,7 +7,8 @@ from django.utils.translation import gettext_lazy as _
 
 from core.masking import mask_birth_date, mask_phone
 
-from .models import EventKind, EventPage, EventQuestion
+from .choices import EventKind, QuestionKind
+from .pages import EventPage, EventQuestion
 from .staff_selectors import NO_COMMUNITY
 
 
@@ -98,12 +99,12 @@ class SignupMemberForm(forms.Form):
 
     @staticmethod
     def _question_field(question: EventQuestion) -> forms.Field:
-        if question.kind == EventQuestion.Kind.YES_NO:
+        if question.kind == QuestionKind.YES_NO:
             choices = [("", "—"), ("是", _("是")), ("否", _("否"))]
             return forms.ChoiceField(
                 label=question.label, choices=choices, required=question.required
             )
-        if question.kind == EventQuestion.Kind.CHOICE:
+        if question.kind == QuestionKind.CHOICE:
             choices = [("", "—"), *[(c, c) for c in question.choice_list()]]
             return forms.ChoiceField(
                 label=question.label, choices=choices, required=question.required

@@ -1,9 +1,8 @@
 """Reads for the staff screens of events (the 活动报名 admin pages).
 
-Sign-ups of register people are register data: a user who does not manage every event's
-sign-ups (``events.manage_signups``) sees only the sign-ups of members in their register scope
-(``households.selectors.member_scope_for``), never those of people outside it or of relatives who
-signed up with an account only. Every function runs a fixed number of queries.
+Which sign-ups a user sees is ``events.selectors.signup_scope_for``: sign-ups of register people
+through the register's own scope, those of people with an account only for staff who manage
+every event's sign-ups. Every function runs a fixed number of queries.
 """
 
 from __future__ import annotations
@@ -14,10 +13,18 @@ from typing import TYPE_CHECKING
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from households.selectors import member_scope_for
+from households.selectors import member_scope_for, member_search
 
-from .models import EventPage, Signup
-from .selectors import SeatFigures, events_when
+from .models import Signup
+from .pages import EventPage
+from .selectors import (
+    SeatFigures,
+    event_figures,
+    events_when,
+    signup_scope_for,
+    user_manages_signups,
+    user_signs_up_members,
+)
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -29,12 +36,7 @@ SIGNUP_TABS = ("confirmed", "waitlisted", "cancelled", "walk_in", "no_show")
 NO_COMMUNITY = "none"
 
 
-def user_manages_signups(user: User) -> bool:
-    return user.is_active and user.has_perm("events.manage_signups")
-
-
-def user_signs_up_members(user: User) -> bool:
-    return user.is_active and user.has_perm("events.signup_register_members")
+__all__ = ["signup_scope_for", "user_manages_signups", "user_signs_up_members"]
 
 
 def user_sees_event_screens(user: User) -> bool:
@@ -109,19 +111,8 @@ class EventRow:
 
 
 def event_rows(events: list[EventPage]) -> list[EventRow]:
-    from .selectors import event_figures
-
     figures = event_figures([event.pk for event in events])
     return [EventRow(event, figures[event.pk]) for event in events]
-
-
-def signup_scope_for(user: User) -> QuerySet[Signup]:
-    """The sign-ups ``user`` may see on the staff screens (see the module docstring)."""
-    if user_manages_signups(user):
-        return Signup.objects.all()
-    if user_signs_up_members(user):
-        return Signup.objects.filter(member__in=member_scope_for(user))
-    return Signup.objects.none()
 
 
 def _tab_q(tab: str, *, now) -> Q:
@@ -166,8 +157,6 @@ def event_signups_export_for(*, event: EventPage, user: User) -> QuerySet[Signup
 def member_candidates(*, user: User, query: str, event: EventPage, limit: int = 20) -> list:
     """Living register people in ``user``'s scope matching ``query`` (name, pinyin, phone),
     each with ``already_signed_up`` set when they hold an active sign-up for ``event``."""
-    from households.selectors import member_search
-
     if not query.strip():
         return []
     members = list(

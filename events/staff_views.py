@@ -23,14 +23,15 @@ from django.views.decorators.http import require_POST
 from wagtail.admin.paginator import WagtailPaginator
 
 from households import access
-from households.models import AccessLog, Community
-from households.selectors import member_scope_for
+from households.models import AccessLog, Community, Member
+from households.selectors import member_access_for
 from households.services import access_log_record
 
 from . import selectors, services, staff_selectors
 from .copying import event_copy_to_next_year
 from .export import XLSX_CONTENT_TYPE, signups_workbook
-from .models import EventPage, Signup
+from .models import Signup
+from .pages import EventPage
 from .staff_forms import EventFilterForm, SignupMemberForm
 
 EVENTS_PER_PAGE = 20
@@ -203,7 +204,7 @@ def signup_cancel(request, event_id: int, signup_id: int):
     event = _event_or_404(event_id, user)  # drafts only for those who manage sign-ups
     signup = get_object_or_404(staff_selectors.signup_scope_for(user), pk=signup_id, event=event)
     try:
-        services.signup_cancel(signup_id=signup.pk, actor=user, staff=manages)
+        services.signup_cancel(signup_id=signup.pk, actor=user)
     except services.SignupRefused as refused:
         messages.error(request, refused.message)
     else:
@@ -220,15 +221,9 @@ def signup_cancel(request, event_id: int, signup_id: int):
 
 def _member_in_scope_or_404(user, member_id: str):
     try:
-        member_id = int(member_id)
-    except (TypeError, ValueError):
+        return member_access_for(user, int(member_id))
+    except (TypeError, ValueError, Member.DoesNotExist):
         raise Http404 from None
-    return get_object_or_404(
-        member_scope_for(user)
-        .filter(is_deceased=False)
-        .select_related("household__community", "household__grid_group"),
-        pk=member_id,
-    )
 
 
 def signup_member(request, event_id: int):
@@ -264,11 +259,13 @@ def signup_member(request, event_id: int):
         try:
             signup = services.signup_create(
                 event_id=event.pk,
-                member=chosen,
+                member_id=chosen.pk,
                 party_size=form.cleaned_data["party_size"],
                 answers=form.answers(),
                 actor=user,
             )
+        except Member.DoesNotExist:
+            raise Http404 from None
         except services.SignupRefused as refused:
             field = refused.field if refused.field in form.fields else None
             form.add_error(field, refused.message)

@@ -1,4 +1,6 @@
-"""Public views of events: the event page, sign-up, cancel, and "my sign-ups".
+"""Public views of events: the events list and the event page (served through the pages'
+routes), sign-up and cancel (plain URLs: a write needs no page routing), the calendar files, and
+"my sign-ups".
 
 Each reads like a sentence: parse, call a service or selector, render. Rules and messages live
 in ``events.services``.
@@ -9,15 +11,58 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from . import selectors, services
+from households.models import Community
+
+from . import audiences, calendars, selectors, services
+from .choices import EventKind
 from .forms import SignupForm
-from .models import EventPage, Signup
+from .models import Signup
+from .pages import EventIndexPage, EventPage
+from .qr import signup_qr_svg
+
+# -- the events list --------------------------------------------------------------------------
+
+
+def event_index(request, index: EventIndexPage):
+    when = "past" if request.GET.get("when") == "past" else "upcoming"
+    kind = request.GET.get("kind", "")
+    kind = kind if kind in EventKind.values else ""
+    try:
+        community_id = int(request.GET.get("community", ""))
+    except ValueError:
+        community_id = None
+    events = selectors.event_list(
+        parent=index, when=when, kind=kind or None, community_id=community_id
+    )
+    paginator = Paginator(events, index.PER_PAGE)
+    page_obj = paginator.get_page(request.GET.get("page"))
+    cards = selectors.event_cards(list(page_obj.object_list), user=request.user)
+    return index.render(
+        request,
+        context_overrides={
+            "events": cards,
+            "page_obj": page_obj,
+            "when": when,
+            "kind": kind,
+            "community_id": community_id,
+            "kinds": EventKind.choices,
+            "communities": list(Community.objects.order_by("sort_order", "name")),
+        },
+    )
+
+
+def event_feed(request, index: EventIndexPage):
+    return calendars.feed_response(index=index, request=request)
+
+
+# -- one event ------------------------------------------------------------------------------------
 
 
 def _detail_context(request, event: EventPage, form: SignupForm | None = None) -> dict:
@@ -38,6 +83,7 @@ def _detail_context(request, event: EventPage, form: SignupForm | None = None) -
         "position": selectors.waitlist_position(my_signup) if my_signup else None,
         "form": form,
         "questions": questions,
+        "audience_notes": audiences.descriptions_for(event),
     }
 
 
@@ -45,31 +91,32 @@ def event_detail(request, event: EventPage):
     return TemplateResponse(request, "events/event_page.html", _detail_context(request, event))
 
 
-def event_signup(request, event: EventPage):
+def event_ics(request, event: EventPage):
+    return calendars.event_response(event=event, request=request)
+
+
+def _live_event_or_404(event_id: int) -> EventPage:
+    return get_object_or_404(EventPage.objects.live(), pk=event_id)
+
+
+def event_signup(request, event_id: int):
+    """POST: sign the logged-in person up. A refusal shows the event page again (status 400)
+    with the form filled in and the reason next to the field it is about."""
     if request.method != "POST":
-        return redirect(event.url + "#signup")
+        return redirect(_live_event_or_404(event_id).url + "#signup")
     if not request.user.is_authenticated:
-        return redirect_to_login(event.url)
-    questions = list(event.questions.all())
-    form = SignupForm(request.POST, event=event, questions=questions)
-    form.is_valid()  # only to redisplay what was typed; the service decides
+        return redirect_to_login(_live_event_or_404(event_id).url)
     try:
         signup = services.signup_create(
-            event_id=event.pk,
-            user=request.user,
-            party_size=form.party_size_value(),
-            answers=form.answers(),
+            event_id=event_id,
             actor=request.user,
+            party_size=request.POST.get("party_size", "1"),
+            answers={key[1:]: value for key, value in request.POST.items() if key[:1] == "q"},
         )
+    except EventPage.DoesNotExist:
+        raise Http404 from None
     except services.SignupRefused as refused:
-        field = refused.field if refused.field in form.fields else None
-        if field and not form.fields[field].widget.is_hidden:
-            form.add_error(field, refused.message)
-            refusal = None
-        else:
-            refusal = refused.message  # shown above the form, or instead of it
-        context = {**_detail_context(request, event, form), "refusal": refusal}
-        return TemplateResponse(request, "events/event_page.html", context, status=400)
+        return _signup_refused(request, _live_event_or_404(event_id), refused)
     if signup.status == Signup.Status.CONFIRMED:
         messages.success(
             request,
@@ -82,12 +129,27 @@ def event_signup(request, event: EventPage):
             _("名额已满，您已进入候补名单第 %(n)d 位。有人取消时会按顺序递补并通知您。")
             % {"n": selectors.waitlist_position(signup)},
         )
-    return redirect(event.url)
+    return redirect(signup.event.url)
 
 
-def event_cancel(request, event: EventPage):
+def _signup_refused(request, event: EventPage, refused: services.SignupRefused):
+    questions = list(event.questions.all())
+    form = SignupForm(request.POST, event=event, questions=questions)
+    form.is_valid()  # only to redisplay what was typed; the service decided
+    field = refused.field if refused.field in form.fields else None
+    if field and not form.fields[field].widget.is_hidden:
+        form.add_error(field, refused.message)
+        refusal = None
+    else:
+        refusal = refused.message  # shown above the form, or instead of it
+    context = {**_detail_context(request, event, form), "refusal": refusal}
+    return TemplateResponse(request, "events/event_page.html", context, status=400)
+
+
+def event_cancel(request, event_id: int):
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
+    event = _live_event_or_404(event_id)
     if not request.user.is_authenticated:
         return redirect_to_login(event.url)
     signup = selectors.signup_active_for(event=event, user=request.user)
@@ -103,10 +165,11 @@ def event_cancel(request, event: EventPage):
     return redirect(event.url)
 
 
+# -- my sign-ups ----------------------------------------------------------------------------------
+
+
 @login_required
 def my_signups(request):
-    from .qr import signup_qr_svg
-
     signups = list(selectors.signups_of_user(user=request.user)[:100])
     positions = selectors.waitlist_positions(
         *{s.event_id for s in signups if s.status == Signup.Status.WAITLISTED}

@@ -4,7 +4,7 @@ from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.widgets import Button
 
-from .models import EventPage
+from .pages import EventPage
 from .staff_selectors import user_manages_signups, user_sees_event_screens
 
 

@@ -115,7 +115,6 @@ def _user(username: str, name: str, phone: str) -> User:
             "name": name,
             "phone": phone,
             "phone_verified": True,
-            "welcomed_at": timezone.now(),
             "password": _password_hash(),
         },
     )

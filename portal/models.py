@@ -3,6 +3,8 @@ from wagtail.admin.panels import FieldPanel
 from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Page
 
+from events import selectors as events
+
 from .blocks import BodyBlock
 
 
@@ -27,11 +29,8 @@ class HomePage(Page):
     UPCOMING_EVENTS = 3
 
     def get_context(self, request, *args, **kwargs):
-        from events.models import EventIndexPage
-        from events.selectors import event_cards, event_list
-
         context = super().get_context(request, *args, **kwargs)
-        events = list(event_list()[: self.UPCOMING_EVENTS])
-        context["upcoming_events"] = event_cards(events, user=request.user)
-        context["events_index"] = EventIndexPage.objects.live().first() if events else None
+        upcoming = list(events.event_list()[: self.UPCOMING_EVENTS])
+        context["upcoming_events"] = events.event_cards(upcoming, user=request.user)
+        context["events_index"] = events.events_index() if upcoming else None
         return context

@@ -42,3 +42,6 @@ if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
 urlpatterns += [path("", include(wagtail_urls))]
+
+# A database outage is a 503 page in the site's look, not a 500 (portal/views.py).
+handler500 = "portal.views.server_error"

@@ -1,10 +1,18 @@
+import logging
+import sys
 from urllib.parse import urlencode
 
-from django.http import HttpResponse, HttpResponseRedirect
+from django.db import DatabaseError, InterfaceError, OperationalError
+from django.http import HttpResponse, HttpResponseRedirect, HttpResponseServerError
 from django.shortcuts import render
+from django.template import loader
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
+
+from core.locking import is_busy_error
+
+logger = logging.getLogger(__name__)
 
 
 @never_cache
@@ -56,3 +64,27 @@ def frontend_login_redirect(request):
 def password_reset_redirect(request, rest: str = ""):
     """Wagtail's admin password reset (/admin/password_reset/…): allauth's, by email code."""
     return HttpResponseRedirect(reverse("account_reset_password"))
+
+
+# -- errors -------------------------------------------------------------------------------------
+
+
+def server_error(request):
+    """handler500. A database that is away (a restart, a fail-over, too many connections) or a
+    lock that stayed taken is not our bug: the person gets a 503 page in the site's look that
+    says nothing was saved and to try again (it reloads itself), with Retry-After. The next
+    request opens a new connection (CONN_HEALTH_CHECKS), so the site recovers by itself.
+
+    Rendered without a request context: the context processors would ask the database again.
+    """
+    exc = sys.exc_info()[1]
+    if isinstance(exc, OperationalError | InterfaceError) or (
+        isinstance(exc, DatabaseError) and is_busy_error(exc)
+    ):
+        busy = is_busy_error(exc)
+        logger.warning("answered 503 (%s): %r", "busy" if busy else "database unavailable", exc)
+        body = loader.get_template("503.html").render({"busy": busy})
+        response = HttpResponse(body, status=503)
+        response["Retry-After"] = "5" if busy else "30"
+        return response
+    return HttpResponseServerError(loader.get_template("500.html").render())

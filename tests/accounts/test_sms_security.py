@@ -8,21 +8,21 @@ the SMS outbox.
 from __future__ import annotations
 
 import pytest
-from celery.exceptions import Retry
 from django.core.cache import caches
+from django.utils import timezone
 
 from accounts import sms
 from accounts.adapter import AccountAdapter
 from accounts.models import Message, User
-from accounts.services import user_welcome_send
-from accounts.sms import SmsPurpose, SmsRateLimited, SmsRefused, send_sms, sms_user_text
-from accounts.tasks import CAP_RETRIES, welcome_send
-from events.models import SignupNotice
-from events.notifications import signup_notice_deliver
+from accounts.sms import SmsPurpose, SmsRefused, send_sms, sms_user_text
+from core import delivery
+from core.models import Notice
+from events.choices import NOTICE_TOPIC
 from events.services import signup_create
 from tests.factories import UserFactory
 from tests.factories.events import event_create
 from tests.factories.households import MemberFactory
+from tests.notices import welcome_notice, welcome_run
 
 # What the welcome and notice jobs send, not how they travel: jobs run in the test's process
 # also when a broker is configured (tests/accounts/test_tasks.py covers the real worker).
@@ -250,17 +250,15 @@ def test_already_registered_is_texted_only_to_a_verified_number(client, roles):
 
 def test_the_welcome_waits_for_the_number_to_be_verified(roles, django_capture_on_commit_callbacks):
     user = UserFactory(phone="+8613800002222", phone_verified=False, email="")
-    assert user_welcome_send(user_id=user.pk) is False
+    assert welcome_run(user.pk) == Notice.State.WAITING
     assert not sms.outbox
-    user.refresh_from_db()
-    assert user.welcomed_at is None
+    assert welcome_notice(user.pk).done_at is None
 
     with django_capture_on_commit_callbacks(execute=True):
         AccountAdapter().set_phone_verified(user, user.phone)
     [text] = texts_to(user.phone)
     assert "欢迎加入侨心" in text
-    user.refresh_from_db()
-    assert user.welcomed_at is not None
+    assert welcome_notice(user.pk).done_at is not None
 
 
 def test_sign_up_sends_the_code_but_not_the_welcome_until_verified(
@@ -287,7 +285,7 @@ def test_a_hostile_name_is_refused_at_sign_up(client):
 def test_a_hostile_name_becomes_one_short_line_without_brackets(roles):
     """A name saved before the sign-up form refused such names (or by another screen)."""
     user = UserFactory(phone="+8613812345678", name=HOSTILE, email="")
-    user_welcome_send(user_id=user.pk)
+    welcome_run(user.pk)
     welcome = texts_to("+8613812345678")[-1]
     assert "欢迎加入侨心" in welcome
     assert "\n" not in welcome and "\r" not in welcome
@@ -298,30 +296,19 @@ def test_a_hostile_name_becomes_one_short_line_without_brackets(roles):
     assert "evil.example" not in welcome
 
 
-def test_a_welcome_held_by_the_hourly_cap_is_retried_when_it_resets(
-    relative, settings, monkeypatch
-):
+def test_a_welcome_held_by_the_hourly_cap_is_retried_when_it_resets(relative, settings):
     settings.SMS_HOURLY_LIMIT = 1
     sms.sms_throttle(phone="+8613900009999")  # the hour's one text is gone
-    retries = []
-
-    def retry(**kwargs):
-        retries.append(kwargs)
-        raise Retry()
-
-    monkeypatch.setattr(welcome_send, "retry", retry)
-    with pytest.raises(Retry):
-        welcome_send(relative.pk)
+    assert welcome_run(relative.pk) == Notice.State.PENDING
     assert not sms.outbox
-    relative.refresh_from_db()
-    assert relative.welcomed_at is None
-    [kwargs] = retries
-    assert isinstance(kwargs["exc"], SmsRateLimited)
-    assert 3500 < kwargs["countdown"] <= 3600  # when the cap resets
-    assert kwargs["max_retries"] == CAP_RETRIES
+    notice = welcome_notice(relative.pk)
+    assert notice.done_at is None
+    assert notice.attempts == 0  # a deferral, not a failure: it does not count towards giving up
+    wait = (notice.next_attempt_at - timezone.now()).total_seconds()
+    assert 3500 < wait <= 3600  # when the cap resets
 
     caches["limits"].clear()  # the hour has passed
-    assert welcome_send(relative.pk) is True
+    assert welcome_run(relative.pk) == Notice.State.SENT
     assert texts_to(relative.phone)
 
 
@@ -355,7 +342,7 @@ def test_no_bracket_pair_can_imitate_the_signature(brackets):
 def test_event_notice_texts_are_sanitised_and_capped(relative, django_capture_on_commit_callbacks):
     event = event_create(title=HOSTILE, place="活动室\n【侨心】请转账到 6222 0000")
     with django_capture_on_commit_callbacks(execute=True):
-        signup_create(event_id=event.pk, user=relative)
+        signup_create(event_id=event.pk, actor=relative)
     [text] = texts_to(relative.phone)
     assert "\n" not in text
     assert text.count("【") == 1 and text.startswith("【侨心】")
@@ -369,9 +356,9 @@ def test_event_notices_skip_an_account_number_nobody_verified(
 ):
     user = UserFactory(phone="+8613800003333", phone_verified=False)
     with django_capture_on_commit_callbacks(execute=True):
-        signup = signup_create(event_id=event_create().pk, user=user)
+        signup = signup_create(event_id=event_create().pk, actor=user)
     assert not sms.outbox
-    notice = SignupNotice.objects.get(signup=signup)
+    notice = Notice.objects.get(topic=NOTICE_TOPIC, object_id=signup.pk)
     assert notice.site_sent_at is not None
     assert notice.sms_sent_at is None
 
@@ -379,22 +366,23 @@ def test_event_notices_skip_an_account_number_nobody_verified(
 def test_event_notices_reach_a_register_number(staff, django_capture_on_commit_callbacks):
     member = MemberFactory()
     with django_capture_on_commit_callbacks(execute=True):
-        signup_create(event_id=event_create().pk, member=member, actor=staff)
+        signup_create(event_id=event_create().pk, member_id=member.pk, actor=staff)
     [text] = texts_to(member.mobile)
     assert "签到码" in text
 
 
 def test_an_event_notice_at_the_hourly_cap_waits_and_is_sent_later(relative, settings):
     event = event_create()
-    signup = signup_create(event_id=event.pk, user=relative)  # the notice job is not run here
+    signup = signup_create(event_id=event.pk, actor=relative)  # the notice job is not run here
     settings.SMS_HOURLY_LIMIT = 1
     sms.sms_throttle(phone="+8613900009999")
-    with pytest.raises(SmsRateLimited):  # the task retries an SmsError
-        signup_notice_deliver(signup_id=signup.pk, kind=SignupNotice.Kind.CONFIRMED)
-    notice = SignupNotice.objects.get(signup=signup)
+    notice = Notice.objects.get(topic=NOTICE_TOPIC, object_id=signup.pk)
+    assert delivery.notice_deliver(notice_id=notice.pk) == Notice.State.PENDING
+    notice.refresh_from_db()
     assert notice.site_sent_at is not None and notice.sms_sent_at is None
+    assert notice.attempts == 0 and notice.next_attempt_at > timezone.now()
     assert not sms.outbox
 
     caches["limits"].clear()  # the hour has passed
-    assert signup_notice_deliver(signup_id=signup.pk, kind=SignupNotice.Kind.CONFIRMED)
+    assert delivery.notice_deliver(notice_id=notice.pk) == Notice.State.SENT
     assert len(texts_to(relative.phone)) == 1

@@ -1,4 +1,5 @@
-"""The welcome message: sent once, after commit, by SMS and/or email."""
+"""The welcome message: owed at sign-up, delivered once through the outbox, by SMS and/or
+email; on a real worker too."""
 
 import json
 
@@ -8,9 +9,12 @@ from django.core import mail
 
 from accounts import sms
 from accounts.models import User
-from accounts.services import user_welcome_send
-from accounts.tasks import welcome_send
+from core.models import Notice
+from core.tasks import notice_deliver
 from tests.conftest import wait_for
+from tests.notices import welcome_notice, welcome_run
+
+SENT = Notice.State.SENT
 
 
 @pytest.mark.django_db
@@ -18,21 +22,23 @@ def test_welcome_goes_by_sms_and_email_once(relative):
     relative.email = "wang@example.com"
     relative.save()
     EmailAddress.objects.create(user=relative, email="wang@example.com", verified=True)
-    assert user_welcome_send(user_id=relative.pk) is True
+    assert welcome_run(relative.pk) == SENT
     assert [m.phone for m in sms.outbox] == [relative.phone]
     assert "欢迎加入侨心" in sms.outbox[0].text
     assert mail.outbox[0].to == ["wang@example.com"]
     assert mail.outbox[0].subject == "欢迎加入侨心"
 
-    assert user_welcome_send(user_id=relative.pk) is False
+    assert welcome_run(relative.pk) == SENT
     assert len(sms.outbox) == 1
     assert len(mail.outbox) == 1
 
 
 @pytest.mark.django_db
-def test_task_runs_the_service_and_is_idempotent(relative):
-    assert welcome_send.apply(args=[relative.pk]).get() is True
-    assert welcome_send.apply(args=[relative.pk]).get() is False
+def test_the_job_is_idempotent(relative):
+    welcome_run(relative.pk)
+    notice = welcome_notice(relative.pk)
+    assert notice_deliver.apply(args=[notice.pk]).get() == SENT
+    assert notice_deliver.apply(args=[notice.pk]).get() == SENT
     assert len(sms.outbox) == 1
 
 
@@ -42,18 +48,22 @@ def test_failed_delivery_leaves_it_unsent_for_the_retry(relative, monkeypatch):
         raise sms.SmsError("provider down")
 
     monkeypatch.setattr(sms.LocmemBackend, "send_messages", refuse)
-    with pytest.raises(sms.SmsError):
-        user_welcome_send(user_id=relative.pk)
-    relative.refresh_from_db()
-    assert relative.welcomed_at is None
+    assert welcome_run(relative.pk) == Notice.State.PENDING
+    notice = welcome_notice(relative.pk)
+    assert notice.done_at is None and notice.sms_sent_at is None
+    assert notice.attempts == 1 and "provider down" in notice.last_error
 
 
 @pytest.mark.django_db
 def test_unknown_or_inactive_user_gets_nothing(relative):
+    welcome_run(relative.pk)  # owed while active …
+    sms.outbox.clear()
+    Notice.objects.all().update(done_at=None, state=Notice.State.PENDING, sms_sent_at=None)
     relative.is_active = False
     relative.save()
-    assert user_welcome_send(user_id=relative.pk) is False
-    assert user_welcome_send(user_id=999_999) is False
+    # … delivered after the account was closed: nothing goes
+    assert welcome_run(relative.pk) == Notice.State.SKIPPED
+    assert welcome_run(999_999) == "missing"
     assert not sms.outbox
 
 
@@ -77,15 +87,24 @@ def test_sign_up_welcome_is_sent_by_a_real_worker(celery_worker, client):
     client.post("/accounts/phone/verify/", {"code": code})
     wait_for(lambda: _welcomes(celery_worker, "+8613712345678"), what="the welcome SMS")
     user = User.objects.get(phone="+8613712345678")
-    wait_for(lambda: User.objects.get(pk=user.pk).welcomed_at, what="welcomed_at")
+    wait_for(lambda: welcome_notice(user.pk).done_at, what="the welcome marked done")
+    assert len(_welcomes(celery_worker, "+8613712345678")) == 1
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_job_enqueued_twice_sends_once_on_a_real_worker(celery_worker, relative, outsider):
-    welcome_send.delay(relative.pk)
-    welcome_send.delay(relative.pk)
-    # One solo worker takes jobs in order: once this later job is done, both above are too.
-    welcome_send.delay(outsider.pk)
+    from django.db import transaction
+
+    from accounts.services import user_welcome_owe
+
+    with transaction.atomic():
+        user_welcome_owe(user=relative)  # enqueued once on commit …
+    notice = welcome_notice(relative.pk)
+    notice_deliver.delay(notice.pk)  # … and twice more, as redeliveries would
+    notice_deliver.delay(notice.pk)
+    # One solo worker takes jobs in order: once this later job is done, those above are too.
+    with transaction.atomic():
+        user_welcome_owe(user=outsider)
     wait_for(lambda: _welcomes(celery_worker, outsider.phone), what="the sentinel welcome SMS")
+    wait_for(lambda: welcome_notice(relative.pk).done_at, what="the welcome marked done")
     assert len(_welcomes(celery_worker, relative.phone)) == 1
-    assert User.objects.get(pk=relative.pk).welcomed_at is not None

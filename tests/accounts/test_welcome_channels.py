@@ -7,9 +7,11 @@ from django.core.mail.backends.locmem import EmailBackend
 
 from accounts import sms
 from accounts.models import User
-from accounts.services import user_welcome_send
-from accounts.tasks import welcome_send
+from core.models import Notice
 from tests.factories import UserFactory
+from tests.notices import welcome_notice, welcome_run
+
+SENT = Notice.State.SENT
 
 
 @pytest.fixture
@@ -34,36 +36,19 @@ def test_a_failed_email_is_retried_without_texting_again(relative, mail_fails_on
     relative.save()
     EmailAddress.objects.create(user=relative, email="wang@example.com", verified=True)
 
-    # The first run fails on the email and is retried inline, as a worker would later
-    # (throw=False lets the eager apply() follow Celery's Retry instead of raising it).
-    assert welcome_send.apply(args=[relative.pk], throw=False).get() is True
+    assert welcome_run(relative.pk) == Notice.State.PENDING  # the mail failed
+    notice = welcome_notice(relative.pk)
+    assert notice.sms_sent_at is not None
+    assert notice.email_sent_at is None
+    assert notice.done_at is None  # the welcome is not done: the sweeper runs it again
 
+    assert welcome_run(relative.pk) == SENT  # the retry
+    assert welcome_run(relative.pk) == SENT  # and once more: nothing left to send
     assert len(mail_fails_once) == 2
     assert [m.phone for m in sms.outbox] == [relative.phone]
     assert [m.to for m in mail.outbox] == [["wang@example.com"]]
-    user = User.objects.get(pk=relative.pk)
-    assert user.welcome_sms_at is not None
-    assert user.welcome_email_at is not None
-    assert user.welcomed_at is not None
-
-
-@pytest.mark.django_db
-def test_the_text_stays_marked_when_the_email_fails(relative, mail_fails_once):
-    relative.email = "wang@example.com"
-    relative.save()
-    EmailAddress.objects.create(user=relative, email="wang@example.com", verified=True)
-
-    with pytest.raises(OSError):
-        user_welcome_send(user_id=relative.pk)
-    user = User.objects.get(pk=relative.pk)
-    assert user.welcome_sms_at is not None
-    assert user.welcome_email_at is None
-    assert user.welcomed_at is None  # the welcome is not done: the job will run again
-
-    assert user_welcome_send(user_id=relative.pk) is True
-    assert user_welcome_send(user_id=relative.pk) is False
-    assert len(sms.outbox) == 1
-    assert len(mail.outbox) == 1
+    notice.refresh_from_db()
+    assert notice.email_sent_at is not None and notice.done_at is not None
 
 
 @pytest.mark.django_db
@@ -81,7 +66,8 @@ def test_a_failed_text_sends_no_email_twice_either(relative, monkeypatch):
         return send_messages(self, messages)
 
     monkeypatch.setattr(sms.LocmemBackend, "send_messages", flaky)
-    assert welcome_send.apply(args=[relative.pk], throw=False).get() is True
+    assert welcome_run(relative.pk) == Notice.State.PENDING
+    assert welcome_run(relative.pk) == SENT
     assert len(calls) == 2
     assert len(sms.outbox) == 1
     assert len(mail.outbox) == 1
@@ -91,13 +77,13 @@ def test_a_failed_text_sends_no_email_twice_either(relative, monkeypatch):
 def test_an_email_only_user_is_welcomed_by_email(roles):
     user = UserFactory(phone=None, email="li@example.com")
     EmailAddress.objects.create(user=user, email="li@example.com", verified=True)
-    assert user_welcome_send(user_id=user.pk) is True
+    assert welcome_run(user.pk) == SENT
     assert not sms.outbox
     assert [m.to for m in mail.outbox] == [["li@example.com"]]
-    user.refresh_from_db()
-    assert user.welcome_sms_at is None
-    assert user.welcome_email_at is not None
-    assert user.welcomed_at is not None
+    notice = welcome_notice(user.pk)
+    assert notice.sms_sent_at is None
+    assert notice.email_sent_at is not None
+    assert notice.done_at is not None
 
 
 # --- the mail waits for a confirmed address -----------------------------------------------------
@@ -109,13 +95,14 @@ def test_no_welcome_mail_to_an_address_nobody_confirmed(relative):
     relative.email = "wang@example.com"
     relative.save()
     EmailAddress.objects.create(user=relative, email="wang@example.com", verified=False)
-    assert user_welcome_send(user_id=relative.pk) is False
+    assert welcome_run(relative.pk) == Notice.State.WAITING
     assert [m.phone for m in sms.outbox] == [relative.phone], "the verified number is welcomed"
     assert mail.outbox == []
-    user = User.objects.get(pk=relative.pk)
-    assert user.welcome_sms_at is not None
-    assert user.welcome_email_at is None
-    assert user.welcomed_at is None
+    notice = welcome_notice(relative.pk)
+    assert notice.sms_sent_at is not None
+    assert notice.email_sent_at is None
+    assert notice.done_at is None
+    assert notice.next_attempt_at is None  # parked: the sweeper leaves it, confirming wakes it
 
 
 @pytest.mark.django_db
@@ -137,7 +124,8 @@ def test_an_email_only_sign_up_is_welcomed_once_the_address_is_confirmed(
     welcome = [m for m in mail.outbox if m.subject == "欢迎加入侨心"]
     assert [m.to for m in welcome] == [["li@example.com"]]
     assert welcome[0].body.startswith("李梅，您好")
-    assert User.objects.get(email="li@example.com").welcomed_at is not None
+    user = User.objects.get(email="li@example.com")
+    assert welcome_notice(user.pk).done_at is not None
 
 
 # --- names in mails are one cleaned line --------------------------------------------------------
@@ -191,7 +179,7 @@ def test_a_stored_hostile_name_reaches_mails_as_one_line(roles, rf):
     shown = user_display(user)
     assert "\n" not in shown and "【" not in shown
     assert shown.startswith("您的养老补贴已到账 请访问")
-    assert user_welcome_send(user_id=user.pk) is True
+    assert welcome_run(user.pk) == SENT
     (welcome,) = mail.outbox
     first_line = welcome.body.splitlines()[0]
     assert first_line.startswith("您的养老补贴已到账 请访问")

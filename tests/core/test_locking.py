@@ -14,7 +14,7 @@ from tests.factories import UserFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_lock_row_refuses_to_run_outside_a_transaction():
     from accounts.models import User
 
@@ -36,7 +36,7 @@ def test_lock_busy_says_busy_in_chinese():
     assert LockBusy().message == "系统繁忙，请稍后再试。"
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_named_lock_refuses_a_second_holder_and_names_the_first():
     with named_lock("register-import", holder="张晓燕（第 3 批）"):
         with pytest.raises(NamedLockBusy) as busy, named_lock("register-import", holder="李四"):
@@ -49,7 +49,7 @@ def test_named_lock_refuses_a_second_holder_and_names_the_first():
     assert LockHolder.objects.get(name="register-import").pid is None
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_named_lock_is_released_when_the_block_raises():
     with pytest.raises(ZeroDivisionError), named_lock("x", holder="a"):
         raise ZeroDivisionError
@@ -57,13 +57,13 @@ def test_named_lock_is_released_when_the_block_raises():
         pass
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_named_lock_must_be_taken_outside_a_transaction():
     with transaction.atomic(), pytest.raises(RuntimeError), named_lock("x", holder="a"):
         pass  # pragma: no cover
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_dead_holder_does_not_keep_a_named_lock():
     """SQLite: the row of a process that died is stale. PostgreSQL: the advisory lock died with
     the connection, whatever the row says."""
@@ -79,7 +79,7 @@ def _host():
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_lock_row_gives_up_after_the_timeout_on_postgresql():
     if connection.vendor != "postgresql":
         pytest.skip("row locks need PostgreSQL (DATABASE_URL)")
@@ -113,7 +113,7 @@ def test_lock_row_gives_up_after_the_timeout_on_postgresql():
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_named_lock_across_connections_on_postgresql():
     if connection.vendor != "postgresql":
         pytest.skip("advisory locks need PostgreSQL (DATABASE_URL)")

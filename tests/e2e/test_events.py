@@ -11,7 +11,8 @@ import pytest
 from django.test import Client
 from playwright.sync_api import expect
 
-from events.models import EventQuestion, Signup
+from events.models import Signup
+from events.pages import EventQuestion
 from events.qr import checkin_text
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, screenshot
 from tests.factories.events import event_create

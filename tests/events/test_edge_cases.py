@@ -32,7 +32,10 @@ def test_control_characters_pasted_into_answers_are_dropped_and_export_works(
     question = str(event.questions.get().pk)
     # Word's soft line break (\x0b) and a NUL: .xlsx cannot hold them.
     services.signup_create(
-        event_id=event.pk, member=world.mA1, answers={question: "不吃辣\x0b少盐\x00"}, actor=staff
+        event_id=event.pk,
+        member_id=world.mA1.pk,
+        answers={question: "不吃辣\x0b少盐\x00"},
+        actor=staff,
     )
     relative = client_for("relative")
     relative.post(event.url + "signup/", {"party_size": "1", f"q{question}": "多\x0b喝水\n谢谢"})
@@ -54,7 +57,7 @@ def test_walk_in_names_lose_control_characters(staff):
 
 def test_a_group_leader_cannot_cancel_on_an_unpublished_event(world, staff, client_for):  # noqa: F811
     event = event_create()
-    signup = services.signup_create(event_id=event.pk, member=world.mA1, actor=staff)
+    signup = services.signup_create(event_id=event.pk, member_id=world.mA1.pk, actor=staff)
     event.unpublish()
     leader = client_for("group_leader")
     assert leader.get(reverse("events_staff_signups", args=[event.pk])).status_code == 404

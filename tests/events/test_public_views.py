@@ -9,7 +9,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from events.models import EventKind, EventQuestion, Signup
+from events.models import Signup
+from events.pages import EventKind, EventQuestion
 from events.services import signup_create
 from tests.factories import UserFactory
 from tests.factories.events import event_create, events_index
@@ -32,8 +33,8 @@ def test_signup_form_confirms_and_shows_the_code(client, relative):
 
 def test_full_event_puts_the_person_on_the_waiting_list_with_position(client, relative):
     event = event_create(capacity=1, party_size_max=1)
-    signup_create(event_id=event.pk, user=UserFactory())
-    signup_create(event_id=event.pk, user=UserFactory())
+    signup_create(event_id=event.pk, actor=UserFactory())
+    signup_create(event_id=event.pk, actor=UserFactory())
     client.force_login(relative)
 
     response = client.post(event.url + "signup/", {"party_size": "1"}, follow=True)
@@ -66,7 +67,7 @@ def test_bad_party_size_comes_back_with_the_form_filled_in(client, relative, par
 
 def test_signing_up_twice_says_so(client, relative):
     event = event_create()
-    signup_create(event_id=event.pk, user=relative)
+    signup_create(event_id=event.pk, actor=relative)
     client.force_login(relative)
     response = client.post(event.url + "signup/", {"party_size": "1"})
     assert response.status_code == 400
@@ -95,14 +96,14 @@ def test_anonymous_is_asked_to_log_in(client):
 
 def test_cancel_from_the_event_page_and_the_deadline_message(client, relative):
     event = event_create()
-    signup_create(event_id=event.pk, user=relative)
+    signup_create(event_id=event.pk, actor=relative)
     client.force_login(relative)
     response = client.post(event.url + "cancel/", follow=True)
     assert "已取消报名" in response.content.decode()
     assert Signup.objects.get().status == "cancelled"
 
     late = event_create(cancel_deadline=timezone.now() - datetime.timedelta(hours=1))
-    signup_create(event_id=late.pk, user=relative)
+    signup_create(event_id=late.pk, actor=relative)
     response = client.post(late.url + "cancel/", follow=True)
     assert "取消报名的截止时间" in response.content.decode()
     assert Signup.objects.get(event=late).status == "confirmed"
@@ -111,9 +112,9 @@ def test_cancel_from_the_event_page_and_the_deadline_message(client, relative):
 def test_my_signups_shows_qr_for_confirmed_and_position_for_waiting(client, relative):
     confirmed = event_create(title="春季茶话会")
     full = event_create(title="中秋联欢晚会", capacity=1, party_size_max=1)
-    signup_create(event_id=full.pk, user=UserFactory())
-    mine = signup_create(event_id=confirmed.pk, user=relative)
-    signup_create(event_id=full.pk, user=relative)
+    signup_create(event_id=full.pk, actor=UserFactory())
+    mine = signup_create(event_id=confirmed.pk, actor=relative)
+    signup_create(event_id=full.pk, actor=relative)
     client.force_login(relative)
 
     text = client.get("/me/events/").content.decode()
@@ -125,7 +126,7 @@ def test_my_signups_shows_qr_for_confirmed_and_position_for_waiting(client, rela
 
 def test_my_signups_cancel_only_own(client, relative, outsider):
     event = event_create()
-    theirs = signup_create(event_id=event.pk, user=outsider)
+    theirs = signup_create(event_id=event.pk, actor=outsider)
     client.force_login(relative)
     assert client.post(f"/me/events/{theirs.pk}/cancel/").status_code == 404
     assert Signup.objects.get().status == "confirmed"
@@ -175,8 +176,8 @@ def _events_with_signups(n: int, relative) -> list:
             capacity=3, party_size_max=1, cover_image=_cover(), community=CommunityFactory()
         )
         for _ in range(4):
-            signup_create(event_id=event.pk, user=UserFactory())
-        signup_create(event_id=event.pk, user=relative)
+            signup_create(event_id=event.pk, actor=UserFactory())
+        signup_create(event_id=event.pk, actor=relative)
         events.append(event)
     return events
 
@@ -195,16 +196,16 @@ def test_detail_runs_a_fixed_number_of_queries(client, relative):
     small = event_create(
         capacity=3, party_size_max=1, questions=[{"label": "饮食", "kind": "text"}]
     )
-    signup_create(event_id=small.pk, user=relative)
+    signup_create(event_id=small.pk, actor=relative)
     few = _queries(client, small.url)
     big = event_create(
         capacity=3,
         party_size_max=1,
         questions=[{"label": f"问题{i}", "kind": "text"} for i in range(5)],
     )
-    signup_create(event_id=big.pk, user=relative)
+    signup_create(event_id=big.pk, actor=relative)
     for _ in range(10):
-        signup_create(event_id=big.pk, user=UserFactory())
+        signup_create(event_id=big.pk, actor=UserFactory())
     assert _queries(client, big.url) == few
 
 
@@ -227,10 +228,10 @@ def test_my_signups_runs_a_fixed_number_of_queries(client, relative):
     def waitlisted_on_new_events(n):
         for _ in range(n):
             event = event_create(capacity=1, party_size_max=1)
-            signup_create(event_id=event.pk, user=UserFactory())
-            signup_create(event_id=event.pk, user=relative)
+            signup_create(event_id=event.pk, actor=UserFactory())
+            signup_create(event_id=event.pk, actor=relative)
             confirmed = event_create(capacity=5, party_size_max=1)
-            signup_create(event_id=confirmed.pk, user=relative)
+            signup_create(event_id=confirmed.pk, actor=relative)
 
     waitlisted_on_new_events(2)
     few = _queries(client, "/me/events/")

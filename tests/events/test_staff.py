@@ -24,7 +24,8 @@ from openpyxl import load_workbook
 
 from events import services
 from events.copying import event_copy_to_next_year
-from events.models import Audience, EventKind, EventPage, Signup, SignupLog
+from events.models import Signup, SignupLog
+from events.pages import Audience, EventKind, EventPage
 from households.models import AccessLog
 from tests.factories import UserFactory
 from tests.factories.events import event_create
@@ -60,16 +61,16 @@ def setup(world, staff, group_leader) -> Setup:  # noqa: F811
     q_diet, q_ride = (str(q.pk) for q in event.questions.all())
     s_a1 = services.signup_create(
         event_id=event.pk,
-        member=world.mA1,
+        member_id=world.mA1.pk,
         party_size=2,
         answers={q_diet: "不吃辣", q_ride: "是"},
         actor=staff,
     )
-    s_a2 = services.signup_create(event_id=event.pk, member=world.mA2, actor=staff)
-    s_b1 = services.signup_create(event_id=event.pk, member=world.mB1, actor=staff)
-    s_a1b = services.signup_create(event_id=event.pk, member=world.mA1b, actor=group_leader)
+    s_a2 = services.signup_create(event_id=event.pk, member_id=world.mA2.pk, actor=staff)
+    s_b1 = services.signup_create(event_id=event.pk, member_id=world.mB1.pk, actor=staff)
+    s_a1b = services.signup_create(event_id=event.pk, member_id=world.mA1b.pk, actor=group_leader)
     s_user = services.signup_create(
-        event_id=event.pk, user=UserFactory(name="网上报名人", phone="+8613900001111")
+        event_id=event.pk, actor=UserFactory(name="网上报名人", phone="+8613900001111")
     )
     assert [s.status for s in (s_a1, s_a2, s_b1, s_a1b, s_user)] == [
         "confirmed",
@@ -277,7 +278,7 @@ def test_sign_up_list_columns_masked_phone_answers_positions(setup, client_for):
 def test_no_show_tab_lists_confirmed_people_not_checked_in_once_the_event_is_over(
     setup, client_for, staff
 ):
-    services.signup_check_in(signup=setup.s_a1, actor=staff)
+    services.signup_check_in(signup_id=setup.s_a1.pk, actor=staff)
     services.walk_in_record(event=setup.event, name="路过的人", actor=staff)
     url = reverse("events_staff_signups", args=[setup.event.pk])
     client = client_for("staff")
@@ -612,13 +613,13 @@ def test_sign_up_list_queries_do_not_grow_with_sign_ups(world, client_for, staff
     event = event_create(capacity=50, questions=QUESTIONS)
     client = client_for("staff")
     url = reverse("events_staff_signups", args=[event.pk])
-    services.signup_create(event_id=event.pk, member=world.mA1, actor=staff)
+    services.signup_create(event_id=event.pk, member_id=world.mA1.pk, actor=staff)
     client.get(url)
     few = _queries(client, url)
     for member in (world.mA2, world.mA1b, world.mB1, world.mB1_outsider):
-        services.signup_create(event_id=event.pk, member=member, actor=staff)
+        services.signup_create(event_id=event.pk, member_id=member.pk, actor=staff)
     for _ in range(5):
-        services.signup_create(event_id=event.pk, user=UserFactory(), actor=staff)
+        services.signup_create(event_id=event.pk, actor=UserFactory())
     assert _queries(client, url) == few
     leader = client_for("group_leader")
     leader.get(url)

@@ -9,7 +9,7 @@ import itertools
 from django.utils import timezone
 from wagtail.models import Page
 
-from events.models import EventIndexPage, EventKind, EventPage
+from events.pages import EventIndexPage, EventKind, EventPage
 from portal.models import HomePage
 
 _numbers = itertools.count(1)
