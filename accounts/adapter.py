@@ -9,6 +9,7 @@ from allauth.core.internal.httpkit import clean_client_ip, get_client_ip
 from django.contrib import messages
 from django.contrib.sites.shortcuts import get_current_site
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -16,7 +17,12 @@ from core.phones import InvalidPhone, normalize_phone
 
 from .forms import PhoneField
 from .models import User
-from .ownership import user_has_owner
+from .ownership import (
+    email_release_elsewhere,
+    user_claim_by_proof,
+    user_email_release,
+    user_has_owner,
+)
 from .services import user_welcome_owe
 from .sms import SmsError, SmsPurpose, SmsRateLimited, SmsRefused, send_sms, sms_throttle
 
@@ -154,7 +160,6 @@ class AccountAdapter(DefaultAccountAdapter):
         return by_code or by_reset
 
     def _claim(self, user: User, **proof) -> None:
-        from .ownership import user_claim_by_proof
 
         had_password = user.has_usable_password()
         user_claim_by_proof(user=user, **proof)
@@ -176,7 +181,6 @@ class AccountAdapter(DefaultAccountAdapter):
     def email_proven(self, request, email_address) -> None:
         """An address was verified for the first time (allauth's ``email_confirmed``) by a code
         (login code, password-reset code). A confirmation link is ``confirm_email``'s."""
-        from .ownership import email_release_elsewhere
 
         user = email_address.user
         # whoever typed this address into another account could not prove it: it is free there
@@ -203,7 +207,6 @@ class AccountAdapter(DefaultAccountAdapter):
         round): the address is released from the account (``user_email_release``) and the
         visitor told they may sign up or log in with it. Returns False then, which allauth's
         view answers like a link that confirms nothing (to the login page, with our message)."""
-        from .ownership import user_email_release
 
         user = email_address.user
         elsewhere = (
@@ -249,16 +252,12 @@ class AccountAdapter(DefaultAccountAdapter):
         if not self.request.user.is_authenticated:
             user = User.objects.filter(pk=email_address.user_id).only("password").first()
             if user is not None and not user.has_usable_password():
-                from django.urls import reverse
-
                 return reverse("account_reset_password")
         return super().get_email_verification_redirect_url(email_address)
 
     def get_login_redirect_url(self, request) -> str:
         # Someone whose password was voided (or who never had one) is asked to set one.
         if not request.user.has_usable_password():
-            from django.urls import reverse
-
             return reverse("accounts:password")
         return super().get_login_redirect_url(request)
 

@@ -20,7 +20,9 @@ from django.utils.translation import gettext_lazy as _
 
 from core.phones import InvalidPhone, NotTextable, normalize_phone, textable_check
 
-from .models import NAME_MAX_LENGTH
+from .models import NAME_MAX_LENGTH, User
+from .ownership import email_taken_by_someone, user_may_receive_code
+from .sms import sms_would_allow
 
 
 class PhoneField(forms.CharField):
@@ -139,8 +141,6 @@ class SignupForm(AllauthSignupForm):
         the text itself is counted when it is sent."""
         from allauth.core import context
 
-        from .sms import sms_would_allow
-
         if not sms_would_allow(phone=phone, request=context.request):
             raise forms.ValidationError(
                 _("短信发送太频繁，请过一个小时再试；也可以不填手机号码，只用电子邮箱注册。"),
@@ -159,8 +159,6 @@ class SignupForm(AllauthSignupForm):
 
     def validate_unique_email(self, value: str) -> str:
         from allauth.account.adapter import get_adapter
-
-        from .ownership import email_taken_by_someone
 
         # An address parked unverified on an owned account is not taken: its owner may sign
         # up with it, and proving it releases it there (accounts.ownership).
@@ -236,7 +234,6 @@ class VerifyPhoneForm(AllauthVerifyPhoneForm):
 
 
 def _check_code_still_opens(user, *, email: str | None = None, phone: str | None = None) -> None:
-    from .ownership import user_may_receive_code
 
     if user is not None and not user_may_receive_code(user, email=email, phone=phone):
         raise forms.ValidationError(
@@ -246,7 +243,6 @@ def _check_code_still_opens(user, *, email: str | None = None, phone: str | None
 
 class ResetPasswordForm(AllauthResetPasswordForm):
     def clean_email(self) -> str:
-        from .ownership import user_may_receive_code
 
         email = super().clean_email()
         self.users = [user for user in self.users if user_may_receive_code(user, email=email)]
@@ -265,7 +261,6 @@ class RequestLoginCodeForm(AllauthRequestLoginCodeForm):
         return email
 
     def _forget_user_unless_it_may_receive(self, **identifier) -> None:
-        from .ownership import user_may_receive_code
 
         user = getattr(self, "_user", None)
         if any(identifier.values()) and user and not user_may_receive_code(user, **identifier):
@@ -295,8 +290,6 @@ class ConfirmPasswordResetCodeForm(AllauthConfirmPasswordResetCodeForm):
             PASSWORD_RESET_VERIFICATION_SESSION_KEY,
         )
         from allauth.core import context
-
-        from .models import User
 
         code = super().clean_code()
         state = context.request.session.get(PASSWORD_RESET_VERIFICATION_SESSION_KEY) or {}

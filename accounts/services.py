@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from core import notices
 
 from .models import Message, User
+from .roles import GROUP_NAMES, GROUP_PERMISSIONS, STAFF_PAGE_PERMISSIONS, Role
 from .sms import sms_user_text
 
 logger = logging.getLogger(__name__)
@@ -67,8 +68,6 @@ def roles_sync() -> dict[str, Group]:
     """Create the role groups and give them their permissions. Idempotent; run by
     ``seed_demo`` and by ``manage.py sync_roles`` on deployment."""
     from wagtail.models import Collection, GroupCollectionPermission, GroupPagePermission, Page
-
-    from .roles import GROUP_NAMES, GROUP_PERMISSIONS, STAFF_PAGE_PERMISSIONS, Role
 
     groups: dict[str, Group] = {}
     for role, name in GROUP_NAMES.items():
@@ -125,7 +124,6 @@ def user_password_set(*, user: User, password: str) -> None:
 
 def role_group(role: str) -> Group:
     """The group of one role, with its permissions (created by ``roles_sync`` if missing)."""
-    from .roles import GROUP_NAMES, Role
 
     group = Group.objects.filter(name=GROUP_NAMES[Role(role)]).first()
     return group or roles_sync()[role]

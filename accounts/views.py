@@ -1,9 +1,15 @@
 import time
 
 from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
+
+from .forms import NewPasswordForm
+from .selectors import messages_recent, messages_unread_count, user_recently_logged_in_by_code
+from .services import messages_mark_read, user_password_set
 
 
 @login_required
@@ -11,10 +17,6 @@ def me(request):
     """The person's own page: who they are, their messages, and where to go next.
 
     A POST marks every message as read (the "全部标为已读" button)."""
-    from django.shortcuts import redirect
-
-    from .selectors import messages_recent, messages_unread_count
-    from .services import messages_mark_read
 
     if request.method == "POST":
         if messages_mark_read(user=request.user):
@@ -59,13 +61,6 @@ def password_after_code(request):
     This is the "forgot my password" path for the many people who have a phone and no email:
     allauth resets passwords by email only.
     """
-    from django.contrib.auth import update_session_auth_hash
-    from django.shortcuts import redirect
-    from django.urls import reverse
-
-    from .forms import NewPasswordForm
-    from .selectors import user_recently_logged_in_by_code
-    from .services import user_password_set
 
     if not user_recently_logged_in_by_code(request=request, user=request.user):
         messages.info(
