@@ -15,3 +15,17 @@ def event_reminders_send() -> int:
     starts within 24 hours and has none yet; the outbox delivers them. Running it twice owes
     nothing twice."""
     return services.reminders_create()
+
+
+@shared_task(
+    autoretry_for=(services.SignupRefused,),
+    retry_backoff=2,
+    retry_backoff_max=60,
+    max_retries=20,
+    acks_late=True,
+)
+def event_published_apply(event_id: int, revision_id: int) -> None:
+    """What a publication means for the people with a place (``services.event_published``),
+    when the editor's request could not get the seat lock. Safe to run twice: notices are owed
+    once per revision, promotion moves only who fits."""
+    services.event_published(event_id=event_id, revision_id=revision_id)
