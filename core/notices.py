@@ -73,24 +73,35 @@ State = Notice.State
 
 
 def notice_create(
-    *, topic: str, kind: str, object_id: int, key: str = "", wake: bool = False
+    *,
+    topic: str,
+    kind: str,
+    object_id: int,
+    key: str = "",
+    wake: bool = False,
+    first: bool = False,
 ) -> Notice:
     """Owe one message, in the caller's transaction; its delivery is enqueued after commit.
 
     Idempotent: the same ``(topic, kind, object_id, key)`` is owed once, and asking again
     returns the row as it is (done or not). With ``wake=True`` a notice owed before and not
     delivered yet is put back in line (``notice_wake``): what the caller changed may let it go
-    now (a number just verified).
+    now (a number just verified). ``first=True`` says the object was created in the caller's
+    transaction, so nothing can have been owed about it yet: one insert, no look-up (the
+    unique constraint still refuses a second row).
     """
     if handler_for(topic) is None:
         raise ValueError(f"no notice handler registered for {topic!r}")
+    due = timezone.now() + sweep_after()
+    if first:
+        notice = Notice.objects.create(
+            topic=topic, kind=kind, object_id=object_id, key=key, next_attempt_at=due
+        )
+        _enqueue_on_commit([notice.pk])
+        return notice
     with transaction.atomic():
         notice, created = Notice.objects.get_or_create(
-            topic=topic,
-            kind=kind,
-            object_id=object_id,
-            key=key,
-            defaults={"next_attempt_at": timezone.now() + sweep_after()},
+            topic=topic, kind=kind, object_id=object_id, key=key, defaults={"next_attempt_at": due}
         )
     if created:
         _enqueue_on_commit([notice.pk])

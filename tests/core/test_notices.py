@@ -7,7 +7,7 @@ import logging
 from datetime import timedelta
 
 import pytest
-from django.db import OperationalError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerDown
 
@@ -84,6 +84,13 @@ def test_owing_twice_owes_once(handler):
     assert Notice.objects.count() == 1
     assert notices.notices_create(topic=TOPIC, kind="hello", object_ids=[1, 2, 2, 3]) == 2
     assert Notice.objects.count() == 3
+
+
+def test_a_first_notice_about_a_new_object_is_one_insert(handler, django_assert_num_queries):
+    with transaction.atomic(), django_assert_num_queries(1):
+        notices.notice_create(topic=TOPIC, kind="hello", object_id=9, first=True)
+    with pytest.raises(IntegrityError), transaction.atomic():  # still owed once only
+        notices.notice_create(topic=TOPIC, kind="hello", object_id=9, first=True)
 
 
 def test_an_unknown_topic_is_refused():
