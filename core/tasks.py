@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable
 
 from celery import shared_task
@@ -38,15 +39,43 @@ def notices_sweep() -> int:
     return notices_enqueue(ids)
 
 
+#: After the broker failed to take a job, this process leaves it alone this long: the notices
+#: wait in the outbox for the sweeper. A broker that hangs instead of refusing would otherwise
+#: cost every request that owes a notice the broker's whole timeout (and gunicorn kills a
+#: request after 30 s: the person would see an error for a change that was saved).
+BROKER_PAUSE_SECONDS = 30.0
+_broker_paused_until = 0.0
+
+
 def notices_enqueue(notice_ids: Iterable[int]) -> int:
     """Hand notices to the delivery job. Never raises: with the broker down the notices stay
-    in the outbox and the sweeper enqueues them later. Returns how many were handed over."""
+    in the outbox and the sweeper enqueues them later. Returns how many were handed over.
+
+    Once the broker fails, the rest of these and whatever this process owes in the next
+    ``BROKER_PAUSE_SECONDS`` are left to the sweeper without trying."""
+    global _broker_paused_until
+    notice_ids = list(notice_ids)
+    if notice_ids and time.monotonic() < _broker_paused_until:
+        logger.warning(
+            "%d notices not enqueued (the sweeper will): the broker failed moments ago",
+            len(notice_ids),
+        )
+        return 0
     handed = 0
     for notice_id in notice_ids:
         try:
             notice_deliver.delay(notice_id)
         except Exception as exc:  # the broker or its connection (or an eager job's failure)
             logger.warning("notice %s not enqueued (the sweeper will): %s", notice_id, exc)
+            if not notice_deliver.app.conf.task_always_eager:  # the broker's, not a job's
+                _broker_paused_until = time.monotonic() + BROKER_PAUSE_SECONDS
+                break
         else:
             handed += 1
     return handed
+
+
+def broker_pause_reset() -> None:
+    """Forget a broker failure (tests that play an outage)."""
+    global _broker_paused_until
+    _broker_paused_until = 0.0

@@ -35,6 +35,17 @@ def _default_language():
 
 
 @pytest.fixture(autouse=True)
+def _broker_not_paused():
+    # core.tasks.notices_enqueue leaves a failed broker alone for a while, per process: a test
+    # that plays a broker outage must not leave the next test without one.
+    from core.tasks import broker_pause_reset
+
+    broker_pause_reset()
+    yield
+    broker_pause_reset()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     # Rate limits live in the cache; each test starts with none used.
     from django.core.cache import caches

@@ -380,7 +380,9 @@ if not CELERY_EMBEDDED:
         # (about 5 minutes). Lost notices do not wait for it: the sweeper finds them.
         "visibility_timeout": env.integer("CELERY_VISIBILITY_TIMEOUT", 30 * 60, minimum=60),
         "socket_connect_timeout": 2,
-        "socket_timeout": 10,
+        # A broker that hangs holds whoever publishes this long per attempt (then the sweeper
+        # takes over for a while: core.tasks.notices_enqueue); the worker's BRPOP waits 1 s.
+        "socket_timeout": 3,
     }
 # Enqueueing while the broker is down fails fast (the outbox keeps the notice; see README).
 CELERY_BROKER_CONNECTION_TIMEOUT = 2

@@ -262,3 +262,26 @@ def test_descriptions_come_from_the_handler(handler):
     assert notices.notice_describe(notice) == "test notice 7"
     orphan = Notice.objects.create(topic="gone.app", kind="x", object_id=3)
     assert notices.notice_describe(orphan) == "gone.app:x #3"
+
+
+def test_after_a_broker_failure_the_process_leaves_it_to_the_sweeper(
+    handler, monkeypatch, django_capture_on_commit_callbacks
+):
+    """A broker that hangs would cost every request its timeout: after one failure this process
+    stops trying for a while (the notices wait in the outbox)."""
+    from core.tasks import notices_enqueue
+
+    attempts = []
+
+    def broker_down(*args, **kwargs):
+        attempts.append(args)
+        raise BrokerDown("timed out")
+
+    monkeypatch.setattr(notice_deliver, "delay", broker_down)
+    monkeypatch.setitem(notice_deliver.app.conf, "task_always_eager", False)
+    with django_capture_on_commit_callbacks(execute=True):
+        for object_id in range(5):
+            owe(object_id)
+    assert len(attempts) == 1  # one try, then the sweeper's job
+    assert notices_enqueue([1, 2]) == 0 and len(attempts) == 1
+    assert Notice.objects.filter(done_at__isnull=True).count() == 5
