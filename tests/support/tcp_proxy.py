@@ -3,9 +3,13 @@
     proxy = TcpProxy("127.0.0.1", 5432).start()    # DATABASE_URL=…@127.0.0.1:{proxy.port}/…
     proxy.cut()       # every connection through it is dropped, new ones are refused
     proxy.restore()   # it listens again, on the same port
+    proxy.freeze()    # connections stay open (and new ones are taken) but nothing passes
+    proxy.thaw()      # what was held passes on
 
 A cut looks to the processes behind the proxy like the server going away: their open
-connections end without a goodbye and connecting again is refused. The server itself (shared
+connections end without a goodbye and connecting again is refused. A freeze looks like a server
+that hangs (stopped with SIGSTOP, a network that drops packets): connecting works, answers never
+come, and only the clients' own timeouts end the wait. The server itself (shared
 with others) is never touched; it sees its clients hang up and ends their transactions.
 """
 
@@ -24,6 +28,8 @@ class TcpProxy:
         self._lock = threading.Lock()
         self._sockets: set[socket.socket] = set()
         self._listener: socket.socket | None = None
+        self._flowing = threading.Event()
+        self._flowing.set()
 
     # -- control ------------------------------------------------------------------------------
 
@@ -53,8 +59,16 @@ class TcpProxy:
         if self._listener is None:
             self._listen()
 
+    def freeze(self) -> None:
+        """Hold everything sent either way from now on (connections stay open)."""
+        self._flowing.clear()
+
+    def thaw(self) -> None:
+        self._flowing.set()
+
     def close(self) -> None:
         self.cut()
+        self.thaw()  # the pumps waiting with held data find their sockets closed and end
 
     def __enter__(self) -> TcpProxy:
         return self.start()
@@ -106,6 +120,7 @@ class TcpProxy:
                 data = source.recv(65536)
                 if not data:
                     break
+                self._flowing.wait()
                 sink.sendall(data)
         except OSError:
             pass
