@@ -106,7 +106,12 @@ class CeleryWorker:
         return env
 
     def start(self, timeout: float = START_TIMEOUT) -> CeleryWorker:
-        """Start the worker and wait until it consumes. Each start logs to its own file."""
+        """Start the worker and wait until it consumes."""
+        return self.launch().wait_ready(timeout)
+
+    def launch(self) -> CeleryWorker:
+        """Start the worker process and return at once (``wait_ready`` waits for it to
+        consume). Each start logs to its own file."""
         from django.conf import settings
 
         if self.process is not None and self.process.poll() is None:
@@ -127,6 +132,9 @@ class CeleryWorker:
             stdout=self._log,
             stderr=subprocess.STDOUT,
         )
+        return self
+
+    def wait_ready(self, timeout: float = START_TIMEOUT) -> CeleryWorker:
         deadline = time.monotonic() + timeout
         while "ready." not in self.log_path.read_text():
             if self.process.poll() is not None or time.monotonic() > deadline:
