@@ -156,20 +156,6 @@ def client_for(request):
     return make
 
 
-def _database_url() -> str:
-    from django.conf import settings
-
-    db = settings.DATABASES["default"]
-    if db["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{db['NAME']}"
-    auth = db.get("USER") or ""
-    if db.get("PASSWORD"):
-        auth += f":{db['PASSWORD']}"
-    return (
-        f"postgres://{auth}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
-    )
-
-
 @pytest.fixture(scope="session")
 def celery_worker(django_db_setup, django_db_blocker, tmp_path_factory):
     """A real Celery worker in its own process, on the configured broker and the test database.
@@ -177,62 +163,25 @@ def celery_worker(django_db_setup, django_db_blocker, tmp_path_factory):
     Only when CELERY_BROKER_URL is set (CI's PostgreSQL + Redis run): in embedded mode the
     suite runs jobs eagerly and the test database lives in memory. Tests using it must use
     ``transaction=True`` so the worker sees committed rows. Messages the worker sends land in
-    the yielded folder (``sms/sms.jsonl``).
+    the yielded folder (``sms/sms.jsonl``). Tests that need a worker of their own (to kill it,
+    to slow it down) start one with ``tests.support.worker.CeleryWorker`` on their own queue.
     """
-    import os
-    import subprocess
-    import sys
-    import time
-
     from django.conf import settings
+
+    from tests.support.worker import CeleryWorker, WorkerDidNotStart, database_url_for_worker
 
     if settings.CELERY_EMBEDDED:
         pytest.skip("needs CELERY_BROKER_URL: in embedded mode tests run jobs eagerly")
     folder = tmp_path_factory.mktemp("worker")
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "portal.settings.dev",
-        "DATABASE_URL": _database_url(),
-        "SMS_BACKEND": "file",
-        "SMS_FILE_PATH": str(folder / "sms"),
-        "EMAIL_BACKEND": "locmem",
-        "VAR_DIR": str(folder / "var"),
-        "DEBUG": "false",
-    }
-    log = (folder / "worker.log").open("w")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "portal",
-            "worker",
-            "--pool=solo",
-            "--without-mingle",
-            "--without-gossip",
-            "--loglevel=INFO",
-            "-Q",
-            settings.CELERY_TASK_DEFAULT_QUEUE,
-        ],
-        cwd=settings.BASE_DIR,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
+    worker = CeleryWorker(
+        folder, queue=settings.CELERY_TASK_DEFAULT_QUEUE, database_url=database_url_for_worker()
     )
-    deadline = time.monotonic() + 60
-    while "ready." not in (folder / "worker.log").read_text():
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail("Celery worker did not start:\n" + (folder / "worker.log").read_text())
-        time.sleep(0.2)
-    yield folder
-    process.terminate()
     try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    log.close()
+        worker.start()
+    except WorkerDidNotStart as exc:
+        pytest.fail(str(exc))
+    yield folder
+    worker.stop()
 
 
 def wait_for(predicate, *, timeout: float = 30.0, what: str = "condition"):
