@@ -30,19 +30,21 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
 
 # With pytest-xdist each test process starts its own worker on its own test database, so each
 # needs its own queue: a job must never be picked up by another process's worker.
-if os.environ.get("PYTEST_XDIST_WORKER"):
-    CELERY_TASK_DEFAULT_QUEUE = f"{CELERY_TASK_DEFAULT_QUEUE}-{os.environ['PYTEST_XDIST_WORKER']}"
-    # Tests clear the cache between them (rate limits live there): on Redis that empties the
-    # whole database, so each test process gets a database of its own (10, 11, …).
-    # TEST_REDIS_DB_BASE moves them (two checkouts testing on one Redis at the same time).
-    if CACHES["default"]["BACKEND"].endswith("RedisCache"):
-        from urllib.parse import urlsplit, urlunsplit
+_XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+if _XDIST_WORKER:
+    CELERY_TASK_DEFAULT_QUEUE = f"{CELERY_TASK_DEFAULT_QUEUE}-{_XDIST_WORKER}"
+# Tests clear the cache between them (rate limits live there): on Redis that empties the whole
+# database, so the tests never use the one REDIS_URL names: each test process gets a database of
+# its own (10, 11, …; 10 without xdist). TEST_REDIS_DB_BASE moves them (two checkouts testing
+# on one Redis at the same time).
+if CACHES["default"]["BACKEND"].endswith("RedisCache"):
+    from urllib.parse import urlsplit, urlunsplit
 
-        _number = int("".join(ch for ch in os.environ["PYTEST_XDIST_WORKER"] if ch.isdigit()) or 0)
-        _number += int(os.environ.get("TEST_REDIS_DB_BASE", "10"))
-        for _alias in ("default", "limits"):
-            _parts = urlsplit(CACHES[_alias]["LOCATION"])
-            CACHES[_alias]["LOCATION"] = urlunsplit(_parts._replace(path=f"/{_number}"))
+    _number = int("".join(ch for ch in _XDIST_WORKER if ch.isdigit()) or 0)
+    _number += int(os.environ.get("TEST_REDIS_DB_BASE", "10"))
+    for _alias in ("default", "limits"):
+        _parts = urlsplit(CACHES[_alias]["LOCATION"])
+        CACHES[_alias]["LOCATION"] = urlunsplit(_parts._replace(path=f"/{_number}"))
 
 # Uploaded files (public media and the private register uploads) go to a folder of this test
 # run, never into var/. The folder is named in the environment so that a real worker started

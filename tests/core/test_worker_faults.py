@@ -379,11 +379,6 @@ def hung_broker(queue):
             app.conf.broker_write_url, app._pool, app.amqp._producer_pool = saved
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="product bug (issue 9 faults report): core.tasks.notices_enqueue waits for a hung "
-    "broker on every call (socket_timeout 10 s per attempt); see proposed-fix.patch",
-)
 def test_sign_ups_keep_answering_while_the_broker_hangs(staff, hung_broker):
     """The sign-up and its notice are committed before the enqueue, so a broker that hangs
     costs nothing but time, and time is what a request has least of: gunicorn kills it after

@@ -47,7 +47,8 @@ def redis_down(settings, monkeypatch):
         monkeypatch.delitem(caches._connections.__dict__, alias, raising=False)
     # the broker: real publishing to the dead address (not the tests' eager mode)
     monkeypatch.setitem(app.conf, "task_always_eager", False)
-    monkeypatch.setitem(app.conf, "broker_url", f"{dead}/1")
+    # broker_write_url: broker_url itself is read from CELERY_BROKER_URL first (CI's run)
+    monkeypatch.setitem(app.conf, "broker_write_url", f"{dead}/1")
     monkeypatch.setattr(app, "_pool", None)
     monkeypatch.setattr(app.amqp, "_producer_pool", None)
     yield dead
