@@ -44,6 +44,7 @@ import os
 import platform
 import secrets
 import signal
+import socket
 import statistics
 import string
 import subprocess
@@ -235,11 +236,28 @@ def timed_application():
     return wsgi.application
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 def start_gunicorn(env: dict[str, str], *, port: int, workers: int) -> subprocess.Popen:
+    """This bench's gunicorn, up and answering. Other benches may be running on the machine:
+    the server is ours once its own workers run (gunicorn binds before it forks them), not
+    when something answers on the port."""
     command = [PYTHON, "-m", "gunicorn", "--pythonpath", str(ROOT / "bench"),
                "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
                "--log-level", "warning", "signups:timed_application()"]  # fmt: skip
-    return subprocess.Popen(command, cwd=ROOT, env=env)
+    server = subprocess.Popen(command, cwd=ROOT, env=env)
+    deadline = time.monotonic() + 60
+    while not worker_pids(server.pid):
+        if server.poll() is not None or time.monotonic() > deadline:
+            server.kill()
+            raise SystemExit(f"gunicorn did not start on 127.0.0.1:{port} (port taken?)")
+        time.sleep(0.2)
+    wait_until_up(f"http://127.0.0.1:{port}/healthz")
+    return server
 
 
 def lock_samples(log_dir: Path, start: float, end: float) -> list[list[float]]:
@@ -716,7 +734,7 @@ def main() -> None:
     # request waits on PostgreSQL and Redis for part of its time; the fifth worker keeps both
     # cores busy meanwhile without queueing more requests behind one event's seat lock.
     parser.add_argument("--workers", type=int, default=(os.cpu_count() or 2) * 2 + 1)
-    parser.add_argument("--port", type=int, default=8079)
+    parser.add_argument("--port", type=int, default=0, help="default: a free one")
     parser.add_argument("--profile", type=int, metavar="N", help="profile N requests in-process")
     parser.add_argument(
         "--database-url",
@@ -773,11 +791,10 @@ def main() -> None:
     for old in log_dir.glob("*.log"):
         old.unlink()
 
-    base = f"http://127.0.0.1:{args.port}"
+    args.port = args.port or free_port()
     server = start_gunicorn(env, port=args.port, workers=args.workers)
     rounds = []
     try:
-        wait_until_up(base + "/healthz")
         meter = CpuMeter(server.pid, args.database_url)
         # Warm up every worker: imports, templates, connections, the seat row.
         warm = {"seconds": 3, "concurrency": args.concurrency}
