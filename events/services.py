@@ -313,6 +313,8 @@ def signup_create(
         # One active sign-up per person and event is the database's rule (the unique
         # constraints on Signup, checked by the insert): asking first would cost every sign-up
         # a query to spare a rare second press the lock. Nothing was written.
+        if not EventPage.objects.filter(pk=event_id).exists():
+            raise EventPage.DoesNotExist(f"no event {event_id}") from None  # deleted meanwhile
         raise SignupRefused(_("您已经报名了这个活动，不能重复报名。")) from None
     return signup
 
