@@ -70,7 +70,9 @@ bench: messages
 	$(PY) bench/run.py $(BENCH_ARGS)
 	$(PY) bench/signups.py
 
-# 200 people sign up over HTTP at the same moment for 50 seats: exactly 50 confirmed, 150 waiting.
+# Sign-ups against a logged-in POST that does nothing on the same server (BENCH_ENDPOINTS=1), the
+# seat lock's hold time, then 200 people at once for 50 seats: exactly 50 confirmed, 150 waiting.
+# Its own database: BENCH_SIGNUPS_DATABASE_URL; Redis: BENCH_REDIS_URL, BENCH_BROKER_URL.
 bench-signups: messages
 	$(PY) bench/signups.py $(BENCH_ARGS)
 

@@ -2,10 +2,12 @@
 walk-ins.
 
 Locking (as in pretix): every write that changes seats locks the event's ``EventSeats`` row
-first (``seats_lock``: ``core.locking.lock_row``, 3 s timeout, then "系统繁忙，请稍后再试"), once
-per transaction, then checks, then counts, then writes. The counts live on that row and change
-only under its lock, so a sign-up reads them instead of adding up sign-ups. On SQLite every
-transaction is IMMEDIATE (see settings), which serialises writers the same way.
+(``seats_lock``: ``core.locking.lock_row``, 3 s timeout, then "系统繁忙，请稍后再试"), once per
+transaction and late: what does not depend on the seats (the person, the event's settings, the
+answers) is read and checked before, so that under the lock a sign-up only counts and writes.
+The counts live on that row and change only under its lock, so a sign-up reads them instead of
+adding up sign-ups. On SQLite every transaction is IMMEDIATE (see settings), which serialises
+writers the same way.
 
 **The waiting list keeps its order whatever changes seats.** Before a newcomer is confirmed,
 ``signup_create`` promotes every waiting party that fits the seats free now: seats freed or
@@ -27,7 +29,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q, Sum
+from django.db.models import Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -85,25 +87,35 @@ class SignupRefused(Exception):
 # -- the seat lock ------------------------------------------------------------------------------
 
 
-def seats_lock(event_id: int) -> EventSeats:
-    """Lock the event's seat row until the transaction ends and return it, with the event (as
-    committed now) in ``.event``. The first sign-up of an event creates the row.
+def seats_lock(event_id: int, *, event: EventPage | None = None) -> EventSeats:
+    """Lock the event's seat row until the transaction ends and return it, with the event in
+    ``.event``: ``event`` when the caller read it already (then the lock's query reads the seat
+    row alone, the shortest the lock can be held), else the event as committed now. The first
+    sign-up of an event creates the row.
 
     Call inside ``transaction.atomic``. Only the seat row is locked, not the page's rows, so
     editors are not held up by sign-ups. Raises ``SignupRefused`` ("系统繁忙…") when the lock
     stays taken for 3 s, ``EventPage.DoesNotExist`` for an unknown event.
     """
-    queryset = EventSeats.objects.select_related("event")
+    queryset = (
+        EventSeats.objects.all()
+        if event is not None
+        else EventSeats.objects.select_related("event")
+    )
     try:
-        return lock_row(queryset, timeout=SEAT_LOCK_TIMEOUT, pk=event_id)
+        seats = _seats_row_lock(queryset, event_id)
     except EventSeats.DoesNotExist:
-        pass
-    except LockBusy as busy:
-        raise SignupRefused(busy.message) from busy
-    if not EventPage.objects.filter(pk=event_id).exists():
-        raise EventPage.DoesNotExist(f"no event {event_id}")
-    # Two first sign-ups at once: the second insert waits for the first, then finds its row.
-    EventSeats.objects.get_or_create(event_id=event_id, defaults=_counts(event_id))
+        if event is None and not EventPage.objects.filter(pk=event_id).exists():
+            raise EventPage.DoesNotExist(f"no event {event_id}") from None
+        # Two first sign-ups at once: the second insert waits for the first, then finds its row.
+        EventSeats.objects.get_or_create(event_id=event_id, defaults=_counts(event_id))
+        seats = _seats_row_lock(queryset, event_id)
+    if event is not None:
+        seats.event = event
+    return seats
+
+
+def _seats_row_lock(queryset, event_id: int) -> EventSeats:
     try:
         return lock_row(queryset, timeout=SEAT_LOCK_TIMEOUT, pk=event_id)
     except LockBusy as busy:
@@ -252,10 +264,18 @@ def signup_create(
     Without ``member_id`` the actor signs up themselves (their register record, if linked,
     comes along). With it, the actor (staff, a group leader, a cadre) signs up someone from the
     register: the actor needs ``events.signup_register_members`` and the person must be in the
-    actor's register scope, else ``Member.DoesNotExist`` (as if there were nobody).
+    actor's register scope, else ``Member.DoesNotExist`` (as if there were nobody). Raises
+    ``EventPage.DoesNotExist`` for an unknown event.
 
-    Takes the seat lock; promotes waiting parties that fit before confirming a newcomer. Raises
-    ``SignupRefused`` (nothing written); the notice is in the outbox when this returns.
+    Everything that does not depend on the seats is read and checked before the seat lock: the
+    person, the event (the seat lock never protected the page's row: an editor may publish at
+    any moment, and what a publication means for sign-ups runs later under the lock, see
+    ``event_published``) and the answers. Under the lock only the seats are counted and the
+    rows written (``_signup_write_locked``); a second active sign-up of the same person is
+    refused there by the unique constraints.
+
+    Promotes waiting parties that fit before confirming a newcomer. Raises ``SignupRefused``
+    (nothing written); the notice is in the outbox when this returns.
     """
     if member_id is None:
         user = actor
@@ -267,73 +287,55 @@ def signup_create(
         user = member.user if member.user_id else None
     if member is not None and member.is_deceased:
         raise SignupRefused(_("登记信息显示此人已故，不能报名。"))
-    # Read before the lock: the questions and the member's household do not change with seats.
-    questions = list(EventQuestion.objects.filter(page_id=event_id).order_by("sort_order"))
-    cleaned = signup_clean_answers(questions=questions, answers=answers or {})
-    if member is not None:
-        member.household  # noqa: B018 (loaded now, outside the lock)
-    try:
-        with transaction.atomic():
-            return _signup_create_locked(
-                event_id=event_id,
-                user=user,
-                member=member,
-                party_size=party_size,
-                answers=cleaned,
-                actor=actor,
-            )
-    except IntegrityError:
-        # Only reachable when the lock is bypassed: the unique constraints are the last guard.
-        raise SignupRefused(_("您已经报名了这个活动，不能重复报名。")) from None
-
-
-def _signup_create_locked(*, event_id, user, member, party_size, answers, actor) -> Signup:
-    seats = seats_lock(event_id)
-    event = seats.event
+    event = EventPage.objects.get(pk=event_id)
     signup_check_open(event=event)
     signup_check_audience(event=event, member=member, user=user)
     party_size = signup_check_party_size(event=event, party_size=party_size)
-    if _active_signup_exists(event_id=event_id, user=user, member=member):
-        raise SignupRefused(_("您已经报名了这个活动，不能重复报名。"))
-    if PROMOTE_BEFORE_CONFIRMING:
-        _promote_locked(seats=seats, actor=None)
-    fits = seats.confirmed + party_size <= event.capacity
-    now = timezone.now()
+    questions = list(EventQuestion.objects.filter(page_id=event_id).order_by("sort_order"))
+    cleaned = signup_clean_answers(questions=questions, answers=answers or {})
     phone = (user.phone if user is not None and user.phone else "") or (
         member.mobile if member is not None else ""
     )
-    signup = Signup.objects.create(
-        event_id=event_id,
+    signup = Signup(
+        event=event,
         user=user,
         member=member,
         name=(member.name if member is not None else "") or (user.display_name if user else ""),
         phone=phone or "",
         party_size=party_size,
-        answers=answers,
-        status=Signup.Status.CONFIRMED if fits else Signup.Status.WAITLISTED,
-        confirmed_at=now if fits else None,
+        answers=cleaned,
         created_by=actor,
     )
-    signup.event = event
-    if fits:
-        seats.confirmed += party_size
-    else:
-        seats.waiting += 1
-    _seats_save(seats)
-    _log(signup, SignupLog.Action.CREATE, actor)
-    _notify(signup.pk, NoticeKind.CONFIRMED if fits else NoticeKind.WAITLISTED)
+    try:
+        with transaction.atomic():
+            _signup_write_locked(signup, seats=seats_lock(event_id, event=event), actor=actor)
+    except IntegrityError:
+        # One active sign-up per person and event is the database's rule (the unique
+        # constraints on Signup, checked by the insert): asking first would cost every sign-up
+        # a query to spare a rare second press the lock. Nothing was written.
+        if not EventPage.objects.filter(pk=event_id).exists():
+            raise EventPage.DoesNotExist(f"no event {event_id}") from None  # deleted meanwhile
+        raise SignupRefused(_("您已经报名了这个活动，不能重复报名。")) from None
     return signup
 
 
-def _active_signup_exists(*, event_id: int, user, member) -> bool:
-    condition = None
-    if user is not None:
-        condition = Q(user=user)
-    if member is not None:
-        condition = Q(member=member) if condition is None else condition | Q(member=member)
-    if condition is None:
-        return False
-    return Signup.objects.active().filter(condition, event_id=event_id).exists()
+def _signup_write_locked(signup: Signup, *, seats: EventSeats, actor: User) -> None:
+    """Confirm or waitlist ``signup`` (checked, not saved yet) and write it, its log row, the
+    new seat counts and its notice. Call while holding the seat lock: nothing slow here, every
+    other sign-up of the event waits for this transaction's commit."""
+    if PROMOTE_BEFORE_CONFIRMING:
+        _promote_locked(seats=seats, actor=None)
+    fits = seats.confirmed + signup.party_size <= seats.event.capacity
+    if fits:
+        signup.status, signup.confirmed_at = Signup.Status.CONFIRMED, timezone.now()
+        seats.confirmed += signup.party_size
+    else:
+        signup.status = Signup.Status.WAITLISTED
+        seats.waiting += 1
+    signup.save(force_insert=True)
+    _seats_save(seats)
+    _log(signup, SignupLog.Action.CREATE, actor)
+    _notify(signup.pk, NoticeKind.CONFIRMED if fits else NoticeKind.WAITLISTED)
 
 
 def signup_check_cancel(*, signup: Signup, staff: bool, now: datetime | None = None) -> None:

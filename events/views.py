@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponseNotAllowed
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
@@ -201,3 +201,14 @@ def my_signup_cancel(request, signup_id: int):
     else:
         messages.success(request, _("已取消“%(title)s”的报名。") % {"title": signup.event.title})
     return redirect("events:my_signups")
+
+
+# -- for the benchmarks only --------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def bench_post(request):
+    """The cheapest logged-in, CSRF-checked POST: the yardstick ``bench/signups.py`` measures a
+    sign-up against on the same server. Routed only with ``BENCH_ENDPOINTS=1`` (events.urls)."""
+    return HttpResponse(status=204)

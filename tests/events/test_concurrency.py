@@ -82,8 +82,9 @@ def test_negative_control_without_the_lock_the_test_sees_an_oversell(monkeypatch
     users = [UserFactory() for _ in range(PEOPLE)]
     counted = threading.Barrier(PEOPLE, timeout=30)
 
-    def read_then_wait(event_id):
-        seats = EventSeats.objects.select_related("event").get(pk=event_id)  # no FOR UPDATE
+    def read_then_wait(event_id, *, event):
+        seats = EventSeats.objects.get(pk=event_id)  # no FOR UPDATE
+        seats.event = event
         counted.wait()  # everyone has read the count before anyone writes
         return seats
 

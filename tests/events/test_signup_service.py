@@ -407,3 +407,28 @@ def test_another_app_restricts_who_may_sign_up_for_events_of_its_kind(client_for
     finally:
         audiences.unregister(EventKind.VOLUNTEER, rule)
     assert signup_create(event_id=shift.pk, actor=UserFactory()).status == "confirmed"
+
+
+def test_an_event_without_a_seat_row_gets_one_at_its_next_sign_up():
+    """Events published before seat rows existed: the sign-up makes the row from the
+    sign-ups, then counts on it."""
+    from events.models import EventSeats
+
+    event = event_create(capacity=2, party_size_max=1)
+    signup_create(event_id=event.pk, actor=UserFactory())
+    EventSeats.objects.filter(pk=event.pk).delete()
+
+    second = signup_create(event_id=event.pk, actor=UserFactory())
+    third = signup_create(event_id=event.pk, actor=UserFactory())
+
+    assert (second.status, third.status) == ("confirmed", "waitlisted")
+    seats = EventSeats.objects.get(pk=event.pk)
+    assert (seats.confirmed, seats.waiting) == (2, 1)
+
+
+def test_an_unknown_event_is_not_found_and_nothing_is_written():
+    from events.pages import EventPage
+
+    with pytest.raises(EventPage.DoesNotExist):
+        signup_create(event_id=987654, actor=UserFactory())
+    assert not Signup.objects.exists() and not SignupLog.objects.exists()
