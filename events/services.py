@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import F, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -97,8 +97,13 @@ def seats_lock(event_id: int, *, event: EventPage | None = None) -> EventSeats:
     editors are not held up by sign-ups. Raises ``SignupRefused`` ("系统繁忙…") when the lock
     stays taken for 3 s, ``EventPage.DoesNotExist`` for an unknown event.
     """
+    # With the event read already, the lock's query still reads what can change the count's
+    # meaning at any moment (an editor publishes without this lock): the capacity and whether
+    # the event was called off, from the event's own row (the page's Wagtail row is not joined).
     queryset = (
-        EventSeats.objects.all()
+        EventSeats.objects.annotate(
+            capacity_now=F("event__capacity"), cancelled_now=F("event__cancelled")
+        )
         if event is not None
         else EventSeats.objects.select_related("event")
     )
@@ -111,6 +116,7 @@ def seats_lock(event_id: int, *, event: EventPage | None = None) -> EventSeats:
         EventSeats.objects.get_or_create(event_id=event_id, defaults=_counts(event_id))
         seats = _seats_row_lock(queryset, event_id)
     if event is not None:
+        event.capacity, event.cancelled = seats.capacity_now, seats.cancelled_now
         seats.event = event
     return seats
 
@@ -156,10 +162,6 @@ def event_seats_recount(*, event_id: int) -> bool:
 
 def _log(signup: Signup, action: str, actor: User | None) -> None:
     SignupLog.objects.create(signup=signup, action=action, status=signup.status, actor=actor)
-
-
-def _notify(signup_id: int, kind: str, key: str = "") -> None:
-    notices.notice_create(topic=NOTICE_TOPIC, kind=kind, object_id=signup_id, key=key)
 
 
 # -- checks -------------------------------------------------------------------------------------
@@ -323,6 +325,8 @@ def _signup_write_locked(signup: Signup, *, seats: EventSeats, actor: User) -> N
     """Confirm or waitlist ``signup`` (checked, not saved yet) and write it, its log row, the
     new seat counts and its notice. Call while holding the seat lock: nothing slow here, every
     other sign-up of the event waits for this transaction's commit."""
+    if seats.event.cancelled:  # called off while this sign-up was being checked
+        raise SignupRefused(_("这个活动已取消。"))
     if PROMOTE_BEFORE_CONFIRMING:
         _promote_locked(seats=seats, actor=None)
     fits = seats.confirmed + signup.party_size <= seats.event.capacity
@@ -335,7 +339,12 @@ def _signup_write_locked(signup: Signup, *, seats: EventSeats, actor: User) -> N
     signup.save(force_insert=True)
     _seats_save(seats)
     _log(signup, SignupLog.Action.CREATE, actor)
-    _notify(signup.pk, NoticeKind.CONFIRMED if fits else NoticeKind.WAITLISTED)
+    notices.notice_create(
+        topic=NOTICE_TOPIC,
+        kind=NoticeKind.CONFIRMED if fits else NoticeKind.WAITLISTED,
+        object_id=signup.pk,
+        first=True,  # the sign-up was made in this transaction: one insert, no look-up
+    )
 
 
 def signup_check_cancel(*, signup: Signup, staff: bool, now: datetime | None = None) -> None:
