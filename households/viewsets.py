@@ -43,6 +43,7 @@ class HouseholdViewSet(RegisterModelViewSet):
     url_prefix = "register/households"
     url_namespace = "households_household"
     index_view_class = admin_views.HouseholdIndexView
+    index_template_name = "households/admin/register_index.html"
     inspect_view_class = admin_views.HouseholdDetailView
     edit_view_class = admin_views.HouseholdEditView
     inspect_view_enabled = True
@@ -99,6 +100,7 @@ class MemberViewSet(RegisterModelViewSet):
     url_prefix = "register/members"
     url_namespace = "households_member"
     index_view_class = admin_views.MemberIndexView
+    index_template_name = "households/admin/register_index.html"
     edit_view_class = admin_views.MemberEditView
     list_per_page = 25
     list_export = [

@@ -5,8 +5,10 @@ The world is the "two communities" world of conftest.py."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -115,3 +117,71 @@ def test_member_rows_show_their_own_labels(world, client_for):
     assert "美国" in row and "华侨" in row and "女" in row
     row = next(r for r in re.findall(r"<tr[^>]*>.*?</tr>", html, re.S) if "陈家豪" in r)
     assert "归侨" in row and "美国" not in row
+
+
+# --- the page furniture kept for the register lists ----------------------------------------
+
+
+def test_the_register_lists_furniture_is_wagtails_with_the_kept_tags():
+    """The list template carries a copy of wagtailadmin/base.html's "furniture" block with
+    two tags swapped: when Wagtail changes that block, copy it again."""
+    import wagtail
+
+    wagtail_base = Path(wagtail.__file__).parent / "admin/templates/wagtailadmin/base.html"
+    ours = Path(settings.BASE_DIR) / "templates/households/admin/register_index.html"
+    block = re.compile(r"\{% block furniture %\}.*?\n\{% endblock %\}", re.S)
+    expected = (
+        block.search(wagtail_base.read_text())
+        .group(0)
+        .replace("{% sidebar_props %}", "{% register_sidebar_props %}")
+        .replace("{% keyboard_shortcuts_dialog %}", "{% register_keyboard_shortcuts_dialog %}")
+        .replace(
+            "{% block content %}{% endblock %}",
+            "{% block content %}{{ block.super }}{% endblock %}",
+        )
+        .replace(
+            "{% block branding_logo %}{% endblock %}",
+            "{% block branding_logo %}{{ block.super }}{% endblock %}",
+        )
+    )
+    assert block.search(ours.read_text()).group(0) == expected
+
+
+def _sidebar(html: str) -> str:
+    return re.search(r'<script id="wagtail-sidebar-props"[^>]*>(.*?)</script>', html, re.S)[1]
+
+
+@pytest.mark.parametrize("persona", ["group_leader", "staff"])
+def test_the_kept_sidebar_is_the_one_wagtail_builds(world, client_for, persona, rf, request):
+    from wagtail.admin.templatetags.wagtailadmin_tags import sidebar_props
+
+    client = client_for(persona)
+    html = client.get(HOUSEHOLDS).content.decode()
+    page = rf.get(HOUSEHOLDS)
+    page.user = request.getfixturevalue(persona)
+    assert _sidebar(html) == _sidebar(str(sidebar_props({"request": page})))
+    assert _sidebar(client.get(MEMBERS).content.decode()) == _sidebar(html)  # from the cache
+    assert "keyboard-shortcuts-dialog" in html
+
+
+def test_the_kept_sidebar_spares_wagtails_permission_queries(world, client_for):
+    client = client_for("staff")
+    client.get(HOUSEHOLDS)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(HOUSEHOLDS).status_code == 200
+    wagtail_permissions = [
+        q["sql"]
+        for q in queries
+        if "wagtailcore_grouppagepermission" in q["sql"]
+        or "wagtailcore_groupcollectionpermission" in q["sql"]
+    ]
+    assert wagtail_permissions == []
+
+
+def test_the_sidebar_follows_the_users_permissions(world, client_for, group_leader, roles):
+    client = client_for("group_leader")
+    before = _sidebar(client.get(HOUSEHOLDS).content.decode())
+    assert "households_import" not in before and "/admin/register/import/" not in before
+    group_leader.groups.add(roles["staff"])  # given the office's role: the menu grows at once
+    after = _sidebar(client.get(HOUSEHOLDS).content.decode())
+    assert "/admin/register/import/" in after
