@@ -162,6 +162,21 @@ class TextColumn(Column):
     """A plain-text cell built in Python: Wagtail renders each cell through a template, which
     is half the time of a 25-row register page."""
 
+    @cached_property
+    def path(self) -> tuple[str, ...]:
+        return tuple(self.accessor.split("."))
+
+    def get_value(self, instance):
+        # Wagtail's multigetattr first tries ``instance[name]`` and catches the TypeError, for
+        # every cell; the register's accessors are attribute paths (a method at the end is
+        # called). A missing link on the way (no grid group) gives an empty cell.
+        value = instance
+        for name in self.path:
+            value = getattr(value, name, None)
+            if value is None:
+                return None
+        return value() if callable(value) else value
+
     def render_cell_html(self, instance, parent_context):
         value = self.get_value(instance)
         text = "" if value is None else localize(value)  # as the template would show it
