@@ -1,22 +1,18 @@
-"""Register screens in the Wagtail admin. Thin: every queryset comes from the scope selector,
-every read is written to the access log, numbers are masked unless the user may unmask."""
+"""The register's lists in the Wagtail admin: every queryset from the scope selector, every
+read written to the access log, numbers masked unless the user may unmask, exports formula-safe,
+and the table built in Python (a register page is mostly its table)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-from django import forms
 from django.contrib import messages
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
-from django.db import transaction
 from django.db.models import Count, IntegerField, Model, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.forms.utils import flatatt
-from django.http import Http404, QueryDict
-from django.shortcuts import get_object_or_404, redirect
-from django.template.response import TemplateResponse
+from django.http import QueryDict
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.formats import localize
 from django.utils.functional import cached_property
@@ -26,24 +22,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from wagtail.admin.ui.tables import Column, Table
 from wagtail.admin.views.generic import (
-    CreateView,
-    DeleteView,
-    EditView,
-    HistoryView,
     IndexView,
-    InspectView,
-    UsageView,
 )
-from wagtail.log_actions import log
 
-from core.locking import LockBusy
 from core.masking import mask_phone
 from core.phones import display_phone
 from core.spreadsheets import SafeSpreadsheetExportMixin
 
-from . import access, selectors, services
-from .filters import HouseholdFilterSet, MemberFilterSet
-from .models import AccessLog, Household, Member
+from .. import access, selectors
+from ..filters import HouseholdFilterSet, MemberFilterSet
+from ..models import AccessLog, Member
 
 PHONE_FIELDS = {"home_phone", "mobile", "household__home_phone"}
 ID_FIELDS = {"id_number"}
@@ -345,305 +333,6 @@ class MemberIndexView(ScopedIndexMixin, IndexView):
         return MaskedColumn(
             "birth_date", label=gettext_lazy("出生年份"), masker=self.masking.birth_date
         )
-
-
-class ScopedObjectMixin:
-    """Objects outside the user's scope answer 404, as if they did not exist."""
-
-    def get_object(self, queryset=None):
-        queryset = selectors.household_scope_for(self.request.user)
-        return get_object_or_404(queryset, pk=self.kwargs[self.pk_url_kwarg])
-
-
-class HouseholdDetailView(ScopedObjectMixin, InspectView):
-    template_name = "households/admin/household_detail.html"
-    page_title = gettext_lazy("侨户详情")
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        household = self.object
-        members = list(household.members.order_by("id").select_related("home_contact"))
-        unmasked_id = self.request.session.pop("households_unmasked", None)
-        masking = access.masking_for(self.request.user)
-        for member in members:
-            member.show_full = unmasked_id == member.pk
-            member.id_number_shown = masking.id_number(member.id_number)
-            member.birth_date_shown = masking.birth_date(member.birth_date)
-        services.access_log_record(
-            user=self.request.user,
-            action=AccessLog.Action.DETAIL,
-            object_type="household",
-            object_id=household.pk,
-            row_count=len(members),
-        )
-        context.update(
-            household=household,
-            members=members,
-            changes=household.changes.select_related("actor")[:20],
-            may_unmask=masking.may_unmask,
-            may_change=self.request.user.has_perm("households.change_household"),
-            may_change_member=self.request.user.has_perm("households.change_member"),
-            leaders=selectors.household_responsibles(household),
-        )
-        return context
-
-
-class ScopedBaseObjectMixin:
-    """Wagtail's history and usage screens of a register model (BaseObjectMixin): objects
-    outside the user's scope answer 404, so their history is read only in scope."""
-
-    def get_base_object_queryset(self):
-        return selectors.register_object_scope_for(self.model, self.request.user)
-
-
-class ScopedSingleObjectMixin:
-    """The same for Wagtail's edit and delete screens (SingleObjectMixin)."""
-
-    def get_queryset(self):
-        return selectors.register_object_scope_for(self.model, self.request.user)
-
-
-class RegisterHistoryView(ScopedBaseObjectMixin, HistoryView):
-    pass
-
-
-class RegisterUsageView(ScopedBaseObjectMixin, UsageView):
-    pass
-
-
-# --- writes: the form parses, the service writes ---------------------------------------------
-
-
-@dataclass(frozen=True)
-class Writes:
-    """How one register model's admin screens call its services. Each takes the acting user
-    and the parsed form (or the object), and returns what the service returns."""
-
-    create: Callable[..., Model]  # (actor=, fields=)
-    update: Callable[..., Model]  # (actor=, pk=, changes=)
-    delete: Callable[..., None]  # (actor=, pk=)
-
-
-def form_fields(form) -> dict[str, Any]:
-    """Every field of a valid form, for a create service."""
-    return {name: form.cleaned_data[name] for name in form.fields if name in form.cleaned_data}
-
-
-def form_changes(form) -> dict[str, Any]:
-    """The fields the person changed, for an update service (which compares again: a number
-    typed differently but equal once normalised is no change)."""
-    return {
-        name: form.cleaned_data[name] for name in form.changed_data if name in form.cleaned_data
-    }
-
-
-#: What a service refuses with: the person's form comes back filled in, with the reason.
-REFUSALS = (services.RegisterError, ValidationError, LockBusy)
-
-
-def refusal_to_form(form, refusal: Exception) -> None:
-    """Put a service's refusal on the form, on its field where it names one."""
-    if isinstance(refusal, ValidationError) and hasattr(refusal, "error_dict"):
-        for field, errors in refusal.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-        return
-    field = getattr(refusal, "field", None)
-    message = refusal if isinstance(refusal, ValidationError) else str(refusal)
-    form.add_error(field if field in form.fields else None, message)
-
-
-class ServiceFormMixin:
-    """Create and edit screens whose form only parses: ``save_instance`` calls the model's
-    service (``writes``, set by the viewset) and writes Wagtail's own log entry in the same
-    transaction; a refusal comes back as a form error, with everything typed kept."""
-
-    writes: Writes | None = None
-    log_action = ""
-
-    def write(self):
-        raise NotImplementedError
-
-    def save_instance(self):
-        instance = self.write()
-        log(
-            instance=instance,
-            action=self.log_action,
-            user=self.request.user,
-            content_changed=self.form.has_changed(),
-        )
-        return instance
-
-    def form_valid(self, form):
-        try:
-            return super().form_valid(form)  # runs save_instance inside transaction.atomic
-        except ObjectDoesNotExist:
-            raise Http404 from None  # left the scope meanwhile: as if it did not exist
-        except REFUSALS as refusal:
-            refusal_to_form(form, refusal)
-            self.produced_error_message = self.get_error_message()
-            return self.form_invalid(form)
-
-
-class RegisterCreateView(ServiceFormMixin, CreateView):
-    log_action = "wagtail.create"
-
-    def write(self):
-        return self.writes.create(actor=self.request.user, fields=form_fields(self.form))
-
-
-class RegisterEditView(ScopedSingleObjectMixin, ServiceFormMixin, EditView):
-    log_action = "wagtail.edit"
-
-    def write(self):
-        return self.writes.update(
-            actor=self.request.user, pk=self.object.pk, changes=form_changes(self.form)
-        )
-
-
-class RegisterDeleteView(ScopedSingleObjectMixin, DeleteView):
-    """Deletes through the model's service; a refusal (people still in a household, records
-    that point at it) is said on the confirmation page."""
-
-    writes: Writes | None = None
-
-    def delete_action(self):
-        with transaction.atomic():
-            # Wagtail logs before deleting, while the object still exists
-            log(
-                instance=self.object,
-                action="wagtail.delete",
-                user=self.request.user,
-                deleted=True,
-            )
-            self.writes.delete(actor=self.request.user, pk=self.object.pk)
-
-    def form_valid(self, form):
-        # Wagtail's own form_valid answers "permission denied" when its reference index knows
-        # of protected references; the service says what still points at the object instead.
-        success_url = self.get_success_url()
-        try:
-            self.delete_action()
-        except ObjectDoesNotExist:
-            raise Http404 from None
-        except REFUSALS as refusal:
-            messages.error(self.request, " ".join(_refusal_messages(refusal)))
-            return redirect(self.request.get_full_path())
-        messages.success(self.request, self.get_success_message())
-        hook_response = self.run_after_hook()
-        if hook_response is not None:
-            return hook_response
-        return redirect(success_url)
-
-
-def _refusal_messages(refusal: Exception) -> list[str]:
-    if isinstance(refusal, ValidationError):
-        return refusal.messages
-    return [str(refusal)]
-
-
-class HouseholdEditView(access.RevealsMixin, ScopedObjectMixin, RegisterEditView):
-    # the form holds the full home phone
-    reveal_action = AccessLog.Action.EDIT
-    reveal_object_type = "household"
-
-
-class MemberEditView(access.RevealsMixin, RegisterEditView):
-    # the form holds the full mobile and ID number
-    reveal_action = AccessLog.Action.EDIT
-    reveal_object_type = "member"
-
-    def get_object(self, queryset=None):
-        queryset = selectors.member_scope_for(self.request.user)
-        return get_object_or_404(queryset, pk=self.kwargs[self.pk_url_kwarg])
-
-
-def _household_or_404(request, pk) -> Household:
-    return get_object_or_404(selectors.household_scope_for(request.user), pk=pk)
-
-
-def member_unmask(request, pk):
-    """POST: show one member's full numbers on the household page, once. Logged."""
-    if request.method != "POST":
-        raise Http404
-    member = get_object_or_404(selectors.member_scope_for(request.user), pk=pk)
-    try:
-        services.member_unmask(user=request.user, member=member)
-    except services.RegisterError as exc:
-        raise PermissionDenied(str(exc)) from exc
-    request.session["households_unmasked"] = member.pk
-    return redirect("households_household:inspect", member.household_id)
-
-
-class MoveForm(forms.Form):
-    grid_group = forms.ModelChoiceField(label=gettext_lazy("调到小组"), queryset=None)
-
-    def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["grid_group"].queryset = selectors.grid_group_scope_for(user)
-
-
-def household_move(request, pk):
-    if not request.user.has_perm("households.change_household"):
-        raise PermissionDenied
-    household = _household_or_404(request, pk)
-    form = MoveForm(
-        request.POST or None, user=request.user, initial={"grid_group": household.grid_group_id}
-    )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.household_move(
-                household=household, grid_group=form.cleaned_data["grid_group"], actor=request.user
-            )
-        except services.RegisterError as exc:
-            form.add_error("grid_group", str(exc))
-        else:
-            messages.success(
-                request, _("已调整到 %(group)s。") % {"group": form.cleaned_data["grid_group"]}
-            )
-            return redirect("households_household:inspect", household.pk)
-    return TemplateResponse(
-        request, "households/admin/household_move.html", {"household": household, "form": form}
-    )
-
-
-class MergeForm(forms.Form):
-    duplicate_key = forms.CharField(
-        label=gettext_lazy("要并入本户的重复户的户编号"),
-        max_length=64,
-        help_text=gettext_lazy("那一户的成员和记录都会移到本户，那一户标记为“已合并”。"),
-    )
-
-
-def household_merge(request, pk):
-    if not request.user.has_perm("households.change_household"):
-        raise PermissionDenied
-    keep = _household_or_404(request, pk)
-    form = MergeForm(request.POST or None)
-    duplicate = None
-    if request.method == "POST" and form.is_valid():
-        key = form.cleaned_data["duplicate_key"].strip()
-        duplicate = selectors.household_scope_for(request.user).filter(key=key).first()
-        problem = (
-            _("找不到户编号为“%(key)s”的侨户。") % {"key": key}
-            if duplicate is None
-            else services.household_merge_problem(keep=keep, duplicate=duplicate)
-        )
-        if problem:
-            form.add_error("duplicate_key", problem)
-            duplicate = None
-        elif "confirm" in request.POST:
-            try:
-                services.household_merge(keep=keep, duplicate=duplicate, actor=request.user)
-            except services.RegisterError as exc:
-                form.add_error("duplicate_key", str(exc))
-            else:
-                messages.success(request, _("已把 %(dup)s 并入本户。") % {"dup": duplicate})
-                return redirect("households_household:inspect", keep.pk)
-    return TemplateResponse(
-        request,
-        "households/admin/household_merge.html",
-        {"household": keep, "form": form, "duplicate": duplicate},
-    )
 
 
 class ResponsibilityIndexView(IndexView):
