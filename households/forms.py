@@ -7,8 +7,10 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminModelForm
 
-from . import normalize, selectors
-from .models import Household, Member
+from accounts.models import User
+
+from . import normalize, selectors, services
+from .models import GridGroup, Household, Member, Responsibility
 
 
 def _normalized(value: str, parse) -> str:
@@ -101,3 +103,45 @@ class MemberAdminForm(WagtailAdminModelForm):
 
     def clean_id_number(self) -> str:
         return _normalized(self.cleaned_data.get("id_number", ""), normalize.parse_id_number)
+
+
+class ResponsibilityAdminForm(WagtailAdminModelForm):
+    """Grant a responsibility, or change its target or dates. Who holds it and at which level
+    are fixed once granted (shown, not editable): handing over ends this one and grants a new
+    one, so the record of who had access when stays true."""
+
+    class Meta:
+        model = Responsibility
+        fields = ["user", "level", "community", "grid_group", "start_date", "end_date"]
+        help_texts = {
+            "end_date": _(
+                "最后负责的一天。结束后，如果此人没有同层级的其他联系责任，相应权限随之收回。"
+            ),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = User.objects.filter(is_active=True).order_by("name", "pk")
+        self.fields["grid_group"].queryset = GridGroup.objects.select_related("community")
+        if self.instance.pk:
+            for name in ("user", "level"):
+                self.fields[name].disabled = True
+                self.fields[name].help_text = _(
+                    "定了就不改：要换人或换层级，请结束这一条，再新建一条。"
+                )
+
+    def clean(self):
+        cleaned = super().clean()
+        level = cleaned.get("level")
+        if level and not {"community", "grid_group"} & set(self.errors):
+            problem = services.responsibility_target_problem(
+                level=level,
+                community=cleaned.get("community"),
+                grid_group=cleaned.get("grid_group"),
+            )
+            if problem is not None:
+                self.add_error(problem.field, problem.message)
+        start, end = cleaned.get("start_date"), cleaned.get("end_date")
+        if start and end and end < start:
+            self.add_error("end_date", _("结束日期不能早于开始日期。"))
+        return cleaned

@@ -282,6 +282,27 @@ class Responsibility(models.Model):
     )
     start_date = models.DateField(_("开始日期"))
     end_date = models.DateField(_("结束日期"), null=True, blank=True)
+    # Who gave and who took the access a responsibility brings. PROTECT: this is the record of
+    # who opened the register to whom, and it must outlive nothing it names; accounts are
+    # deactivated, not deleted (``user`` above is PROTECT for the same reason). Null for
+    # grants made before this was recorded and by set-up code (demo data).
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("安排人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    granted_at = models.DateTimeField(_("安排时间"), null=True, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("结束人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("联系责任")
@@ -351,7 +372,8 @@ class AccessLog(models.Model):
 
 
 class HouseholdChange(models.Model):
-    """A household's history: moves between grid groups, merges, status changes, imports."""
+    """A household's history: moves between grid groups, merges, status changes, imports,
+    edits of the household and of its members (the fields' names, never their values)."""
 
     class Kind(models.TextChoices):
         CREATED = "created", _("建档")
@@ -360,11 +382,14 @@ class HouseholdChange(models.Model):
         MERGED = "merged", _("合并")
         STATUS = "status", _("状态变更")
         IMPORTED = "imported", _("导入更新")
+        MEMBER_ADDED = "member_added", _("新增成员")
+        MEMBER_CHANGED = "member_changed", _("修改成员")
+        MEMBER_REMOVED = "member_removed", _("删除成员")
 
     household = models.ForeignKey(
         Household, verbose_name=_("侨户"), on_delete=models.CASCADE, related_name="changes"
     )
-    kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
+    kind = models.CharField(_("类型"), max_length=16, choices=Kind.choices)
     detail = models.JSONField(_("内容"), default=dict, blank=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,

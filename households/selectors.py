@@ -9,6 +9,10 @@ Scope by role:
 - a group leader: the households of their grid groups;
 - anyone linked to a member: their own household.
 Roles add up: a cadre who is also a relative sees both.
+
+Jobs and commands that act for nobody pass ``WholeRegister(reason=…)`` where a user would go.
+``None`` is refused everywhere (TypeError): it used to mean "everything" in the statistics
+and "nothing" in the scope selector, and one could not tell which a caller meant.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Reverse
 from django.utils import timezone
@@ -50,6 +55,35 @@ def user_sees_all_households(user: User) -> bool:
 
 
 @dataclass(frozen=True)
+class WholeRegister:
+    """The whole register, for a job or a command that acts for no one (``register_stats``,
+    a nightly count). Accepted wherever a user is; ``reason`` names the caller, so that a
+    reader of the call sees at once that no scope applies and why::
+
+        register_stats(user=WholeRegister(reason="manage.py register_stats"))
+    """
+
+    reason: str
+
+    def __post_init__(self) -> None:
+        if not self.reason.strip():
+            raise ValueError("WholeRegister needs a reason: say which job or command reads")
+
+
+#: Who reads the register: a person (the request's user, possibly anonymous) or the whole
+#: register for a job. Never None.
+Viewer = User | AnonymousUser | WholeRegister
+
+
+def _refuse_none(viewer) -> None:
+    if viewer is None:
+        raise TypeError(
+            "the register needs to know who reads: pass request.user (an anonymous user sees "
+            "nothing) or WholeRegister(reason=...) for a job or command, never None"
+        )
+
+
+@dataclass(frozen=True)
 class RegisterScope:
     """What a user may see, as a filter on Household. ``everything`` skips the filter."""
 
@@ -70,10 +104,19 @@ class RegisterScope:
         return hashlib.sha1(repr(self.condition).encode()).hexdigest()[:16]
 
 
-def register_scope_for(user: User | None) -> RegisterScope:
-    """The user's scope, worked out once per user object (so once per request)."""
-    if user is None or not user.is_authenticated or not user.is_active:
-        return RegisterScope(False, Q(pk__in=[]))
+_NOTHING = RegisterScope(False, Q(pk__in=[]))
+_EVERYTHING = RegisterScope(True, Q())
+
+
+def register_scope_for(user: Viewer) -> RegisterScope:
+    """The user's scope, worked out once per user object (so once per request).
+    ``WholeRegister`` sees everything; an anonymous or inactive user nothing; None is refused
+    (TypeError)."""
+    _refuse_none(user)
+    if isinstance(user, WholeRegister):
+        return _EVERYTHING
+    if not user.is_authenticated or not user.is_active:
+        return _NOTHING
     cached = user.__dict__.get("_register_scope")
     if cached is not None and cached[0] == _today():
         return cached[1]
@@ -106,14 +149,14 @@ def _register_scope(user: User) -> RegisterScope:
     return RegisterScope(False, condition)
 
 
-def household_scope_for(user: User | None) -> QuerySet[Household]:
+def household_scope_for(user: Viewer) -> QuerySet[Household]:
     """The households ``user`` may see. Objects outside it answer 404."""
     scope = register_scope_for(user)
     queryset = Household.objects.all()
     return queryset if scope.everything else queryset.filter(scope.condition)
 
 
-def member_scope_for(user: User | None) -> QuerySet[Member]:
+def member_scope_for(user: Viewer) -> QuerySet[Member]:
     scope = register_scope_for(user)
     queryset = Member.objects.all()
     if scope.everything:
@@ -121,7 +164,7 @@ def member_scope_for(user: User | None) -> QuerySet[Member]:
     return queryset.filter(household__in=Household.objects.filter(scope.condition))
 
 
-def member_access_for(user: User, member_id: int, *, lock: bool = False) -> Member:
+def member_access_for(user: Viewer, member_id: int, *, lock: bool = False) -> Member:
     """The register person ``member_id`` as ``user`` may act on them (Zulip's ``access_message``
     style): raises ``Member.DoesNotExist`` when they are outside the user's scope, exactly as
     when they do not exist. ``lock=True`` locks the row (``core.locking.lock_row``; call inside
@@ -132,11 +175,23 @@ def member_access_for(user: User, member_id: int, *, lock: bool = False) -> Memb
     return queryset.get(pk=member_id)
 
 
-def community_scope_for(user: User | None) -> QuerySet[Community]:
+def household_access_for(user: Viewer, household_id: int, *, lock: bool = False) -> Household:
+    """The household ``household_id`` as ``user`` may act on it: raises
+    ``Household.DoesNotExist`` when it is outside the user's scope, exactly as when it does not
+    exist. ``lock=True`` locks the row (call inside a transaction)."""
+    queryset = household_scope_for(user)
+    if lock:
+        return lock_row(queryset, pk=household_id)
+    return queryset.get(pk=household_id)
+
+
+def community_scope_for(user: Viewer) -> QuerySet[Community]:
     """Communities with at least one household the user may see (for filter choices)."""
     scope = register_scope_for(user)
     if scope.everything:
         return Community.objects.all()
+    if scope.nothing:
+        return Community.objects.none()
     visible = household_scope_for(user).filter(community_id=OuterRef("pk"))
     groups = responsibility_active_for(user=user).values("community_id")
     group_communities = responsibility_active_for(user=user).values("grid_group__community_id")
@@ -145,11 +200,13 @@ def community_scope_for(user: User | None) -> QuerySet[Community]:
     )
 
 
-def grid_group_scope_for(user: User | None) -> QuerySet[GridGroup]:
+def grid_group_scope_for(user: Viewer) -> QuerySet[GridGroup]:
     scope = register_scope_for(user)
     queryset = GridGroup.objects.select_related("community")
     if scope.everything:
         return queryset
+    if scope.nothing:
+        return queryset.none()
     active = responsibility_active_for(user=user)
     return queryset.filter(
         Q(community_id__in=active.filter(community__isnull=False).values("community_id"))
@@ -157,8 +214,8 @@ def grid_group_scope_for(user: User | None) -> QuerySet[GridGroup]:
     )
 
 
-def _community_responsibility_ids(user: User | None) -> set[int]:
-    if user is None or not user.is_authenticated:
+def _community_responsibility_ids(user: User | AnonymousUser) -> set[int]:
+    if not user.is_authenticated:
         return set()
     return set(
         responsibility_active_for(user=user)
@@ -167,7 +224,7 @@ def _community_responsibility_ids(user: User | None) -> set[int]:
     )
 
 
-def community_placement_scope_for(user: User | None) -> QuerySet[Community]:
+def community_placement_scope_for(user: Viewer) -> QuerySet[Community]:
     """Communities the user may put a household in (the edit form's choices): every one for
     staff; else those they cover and those of their grid groups."""
     scope = register_scope_for(user)
@@ -182,7 +239,7 @@ def community_placement_scope_for(user: User | None) -> QuerySet[Community]:
 
 
 def user_may_place_household(
-    user: User | None, *, community: Community, grid_group: GridGroup | None
+    user: Viewer, *, community: Community, grid_group: GridGroup | None
 ) -> bool:
     """Whether a household in ``community`` / ``grid_group`` stays in ``user``'s scope."""
     scope = register_scope_for(user)
@@ -243,10 +300,12 @@ def number_term(query: str) -> NumberTerm | None:
     )
 
 
-def user_searches_by_part(user: User | None) -> bool:
+def user_searches_by_part(user: User | AnonymousUser) -> bool:
     """Who may find people by part of a number: those who may unmask it anyway. Anyone else
-    needs the whole number, so that adding one digit at a time reveals nothing."""
-    return user is not None and user.is_authenticated and user_may_unmask(user)
+    needs the whole number, so that adding one digit at a time reveals nothing. None is refused:
+    a search is made by someone, and counted against their limit."""
+    _refuse_none(user)
+    return user.is_authenticated and user_may_unmask(user)
 
 
 def _home_phone_condition(term: NumberTerm, *, by_part: bool, field: str) -> Q:
@@ -276,12 +335,14 @@ def _member_number_condition(term: NumberTerm, *, by_part: bool) -> Q:
     return condition
 
 
-def _number_search_allow(user: User | None, term: NumberTerm, object_type: str, by_part: bool):
+def _number_search_allow(
+    user: User | AnonymousUser, term: NumberTerm, object_type: str, by_part: bool
+):
     """Log the search and count it against the user's hourly limit; raises
     ``access.NumberSearchRefused`` when it is over."""
     from .access import number_search_allow
 
-    if user is not None and user.is_authenticated:
+    if user.is_authenticated:
         number_search_allow(user=user, term=term.text, object_type=object_type, by_part=by_part)
 
 
@@ -302,14 +363,18 @@ def _name_search(queryset: QuerySet[Member], text: str) -> QuerySet[Member]:
     return queryset.filter(Q(name__contains=text) | Q(household__address__contains=text))
 
 
-def member_search(queryset: QuerySet[Member], query: str, *, user: User | None) -> QuerySet[Member]:
+def member_search(
+    queryset: QuerySet[Member], query: str, *, user: User | AnonymousUser
+) -> QuerySet[Member]:
     """Name (张伟明), pinyin or its initials (zwm, zhangwei), or a phone or ID number.
 
     Numbers: people who may unmask (``user_searches_by_part``) find by part of one (the mobile
     contains it, the ID ends with it); anyone else only by the whole number. Every search by
     number writes an access-log row with the term masked and counts against the user's hourly
     limit: over it, raises ``access.NumberSearchRefused`` (name searches are not counted).
+    ``user`` None is refused (TypeError).
     """
+    _refuse_none(user)
     text = unicodedata.normalize("NFKC", query or "").strip()
     if not text:
         return queryset
@@ -322,10 +387,11 @@ def member_search(queryset: QuerySet[Member], query: str, *, user: User | None) 
 
 
 def household_search(
-    queryset: QuerySet[Household], query: str, *, user: User | None
+    queryset: QuerySet[Household], query: str, *, user: User | AnonymousUser
 ) -> QuerySet[Household]:
     """Households with a member matching ``query`` (see member_search), or by address.
     Raises ``access.NumberSearchRefused`` as member_search does."""
+    _refuse_none(user)
     text = unicodedata.normalize("NFKC", query or "").strip()
     if not text:
         return queryset
@@ -376,7 +442,7 @@ def _scoped_log_models() -> dict:
     }
 
 
-def register_object_scope_for(model, user: User | None) -> QuerySet:
+def register_object_scope_for(model, user: Viewer) -> QuerySet:
     """The objects of a register model ``user`` may open: scoped for households, members,
     communities and grid groups; every object of the other models only for those who see the
     whole register."""
@@ -388,7 +454,7 @@ def register_object_scope_for(model, user: User | None) -> QuerySet:
     return model._default_manager.none()
 
 
-def log_entries_visible_to(user: User | None, queryset: QuerySet) -> QuerySet:
+def log_entries_visible_to(user: Viewer, queryset: QuerySet) -> QuerySet:
     """Wagtail log entries (``ModelLogEntry``) ``user`` may read: entries of register objects
     only within the user's register scope; other register models (responsibilities, the
     access log, imports) only for those who see the whole register.
@@ -413,6 +479,31 @@ def log_entries_visible_to(user: User | None, queryset: QuerySet) -> QuerySet:
 
 
 REGISTER_VERSION_KEY = "households:register-version"
+PLACE_CHOICES_SECONDS = 600
+
+
+def place_choices_for(user: Viewer) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+    """The communities and grid groups ``user`` may filter the lists by, as (id, label) pairs.
+
+    Kept in the cache per scope, language and ``register_version``: every list page needs
+    them, and reading them from the cache spares two queries and fifty model objects a page.
+    A write on the register (a new grid group, a responsibility) changes the version, and a
+    responsibility's dates changing the scope change the scope's key."""
+    from django.core.cache import cache
+    from django.utils.translation import get_language
+
+    scope = register_scope_for(user)
+    key = ":".join(
+        ["households:place-choices", str(register_version()), scope.cache_key, get_language() or ""]
+    )
+    choices = cache.get(key)
+    if choices is None:
+        choices = (
+            [(c.pk, str(c)) for c in community_scope_for(user)],
+            [(g.pk, str(g)) for g in grid_group_scope_for(user)],
+        )
+        cache.set(key, choices, PLACE_CHOICES_SECONDS)
+    return choices
 
 
 def register_version() -> int:

@@ -1,6 +1,7 @@
 """Register statistics: the figures of the 名册统计 admin page and ``manage.py register_stats``.
 
-``register_stats(user=…, community=…)`` counts what ``user`` may see (the scope selector), only
+``register_stats(user=…, community=…)`` counts what ``user`` may see (the scope selector; a
+command or job passes ``WholeRegister(reason=…)`` for the whole register), only
 households whose status is "active" and only members who are not deceased. Everything is a SQL
 aggregate: five queries whatever the size of the register, no Python loop over households or
 members (the loops below run over the grouped rows: communities × countries).
@@ -65,6 +66,7 @@ from .filters import age_band_q
 from .models import AccessLog, Community, GridGroup, Household, Member, Responsibility
 from .normalize import country_label
 from .selectors import (
+    Viewer,
     community_scope_for,
     grid_group_scope_for,
     household_scope_for,
@@ -80,15 +82,8 @@ CATEGORY_CODES: list[str] = list(Member.Category.values)
 
 
 def _querysets(
-    user: User | None,
+    user: Viewer,
 ) -> tuple[QuerySet[Household], QuerySet[Member], QuerySet[Community], QuerySet[GridGroup]]:
-    if user is None:  # the management command: the whole register
-        return (
-            Household.objects.all(),
-            Member.objects.all(),
-            Community.objects.all(),
-            GridGroup.objects.all(),
-        )
     return (
         household_scope_for(user),
         member_scope_for(user),
@@ -98,10 +93,13 @@ def _querysets(
 
 
 def _responsibilities_in_scope(
-    user: User | None, groups: QuerySet[GridGroup], community: Community | None
+    user: Viewer, groups: QuerySet[GridGroup], community: Community | None
 ) -> QuerySet[Responsibility]:
     active = responsibility_active()
-    if user is not None and not register_scope_for(user).everything:
+    scope = register_scope_for(user)
+    if scope.nothing:
+        return active.none()
+    if not scope.everything:
         covered = responsibility_active_for(user=user).filter(community__isnull=False)
         active = active.filter(
             Q(grid_group_id__in=groups.values("pk"))
@@ -112,12 +110,12 @@ def _responsibilities_in_scope(
     return active
 
 
-def register_stats(*, user: User | None, community: Community | None = None) -> dict[str, Any]:
+def register_stats(*, user: Viewer, community: Community | None = None) -> dict[str, Any]:
     """The register's figures for what ``user`` may see, optionally for one ``community``.
 
-    ``user=None`` means the **whole register**, with no scope at all: it is for the
-    ``register_stats`` management command only. Views always pass ``request.user`` (an anonymous
-    or inactive user then gets zeros, as the scope selector gives them nothing).
+    Views pass ``request.user`` (an anonymous or inactive user gets zeros, as the scope
+    selector gives them nothing); the ``register_stats`` command and jobs pass
+    ``WholeRegister(reason=…)`` for the whole register. None is refused (TypeError).
 
     Read only; five queries whatever the size of the register (plus the user's permission
     lookup the first time it is asked).
@@ -251,7 +249,7 @@ class StatsFilterForm(forms.Form):
 STATS_SECONDS = 300
 
 
-def register_stats_cached(*, user: User, community: Community | None = None) -> dict[str, Any]:
+def register_stats_cached(*, user: Viewer, community: Community | None = None) -> dict[str, Any]:
     """``register_stats``, kept for a few minutes per scope, community and language. Any write
     on the register changes ``register_version`` and with it the key, so the figures shown are
     never older than the last change."""

@@ -19,3 +19,12 @@ def import_files_sweep() -> dict[str, int]:
     from .importing.batches import import_files_sweep as sweep
 
     return sweep()
+
+
+@shared_task
+def responsibility_roles_expire() -> int:
+    """Daily (CELERY_BEAT_SCHEDULE): take the role group of a level from people whose
+    responsibilities of that level have all ended. Idempotent."""
+    from .services import responsibility_roles_expire as expire
+
+    return expire()

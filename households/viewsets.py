@@ -3,14 +3,22 @@ from wagtail.admin.menu import MenuItem
 from wagtail.admin.viewsets.base import ViewSet, ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
 
-from . import admin_views
-from .forms import HouseholdAdminForm, MemberAdminForm
+from . import admin_views, services
+from .admin_views import Writes
+from .forms import HouseholdAdminForm, MemberAdminForm, ResponsibilityAdminForm
 from .models import AccessLog, Community, GridGroup, Household, Member, Responsibility
 
 
 class RegisterModelViewSet(ModelViewSet):
-    """Saves through the admin forms get the services' follow-up; every per-object screen is
-    scoped; no copying of records."""
+    """Create, edit and delete screens whose forms only parse: the model's services
+    (``writes``) write, check the scope, keep the history and drop cached figures. Every
+    per-object screen is scoped; no copying of records."""
+
+    #: The model's services, called by the create, edit and delete screens.
+    writes: Writes
+
+    def get_common_view_kwargs(self, **kwargs):
+        return super().get_common_view_kwargs(writes=self.writes, **kwargs)
 
     add_view_class = admin_views.RegisterCreateView
     edit_view_class = admin_views.RegisterEditView
@@ -23,11 +31,19 @@ class RegisterModelViewSet(ModelViewSet):
 
 class HouseholdViewSet(RegisterModelViewSet):
     model = Household
+    writes = Writes(
+        create=lambda *, actor, fields: services.household_create(actor=actor, fields=fields),
+        update=lambda *, actor, pk, changes: services.household_update(
+            actor=actor, household_id=pk, changes=changes
+        ),
+        delete=lambda *, actor, pk: services.household_delete(actor=actor, household_id=pk),
+    )
     icon = "home"
     menu_label = _("侨户")
     url_prefix = "register/households"
     url_namespace = "households_household"
     index_view_class = admin_views.HouseholdIndexView
+    index_template_name = "households/admin/register_index.html"
     inspect_view_class = admin_views.HouseholdDetailView
     edit_view_class = admin_views.HouseholdEditView
     inspect_view_enabled = True
@@ -72,11 +88,19 @@ class HouseholdViewSet(RegisterModelViewSet):
 
 class MemberViewSet(RegisterModelViewSet):
     model = Member
+    writes = Writes(
+        create=lambda *, actor, fields: services.member_create(actor=actor, fields=fields),
+        update=lambda *, actor, pk, changes: services.member_update(
+            actor=actor, member_id=pk, changes=changes
+        ),
+        delete=lambda *, actor, pk: services.member_delete(actor=actor, member_id=pk),
+    )
     icon = "user"
     menu_label = _("成员")
     url_prefix = "register/members"
     url_namespace = "households_member"
     index_view_class = admin_views.MemberIndexView
+    index_template_name = "households/admin/register_index.html"
     edit_view_class = admin_views.MemberEditView
     list_per_page = 25
     list_export = [
@@ -115,6 +139,13 @@ class MemberViewSet(RegisterModelViewSet):
 
 class CommunityViewSet(RegisterModelViewSet):
     model = Community
+    writes = Writes(
+        create=lambda *, actor, fields: services.community_create(actor=actor, fields=fields),
+        update=lambda *, actor, pk, changes: services.community_update(
+            actor=actor, community_id=pk, changes=changes
+        ),
+        delete=lambda *, actor, pk: services.community_delete(actor=actor, community_id=pk),
+    )
     icon = "site"
     menu_label = _("社区")
     url_prefix = "register/communities"
@@ -125,6 +156,13 @@ class CommunityViewSet(RegisterModelViewSet):
 
 class GridGroupViewSet(RegisterModelViewSet):
     model = GridGroup
+    writes = Writes(
+        create=lambda *, actor, fields: services.grid_group_create(actor=actor, fields=fields),
+        update=lambda *, actor, pk, changes: services.grid_group_update(
+            actor=actor, grid_group_id=pk, changes=changes
+        ),
+        delete=lambda *, actor, pk: services.grid_group_delete(actor=actor, grid_group_id=pk),
+    )
     icon = "group"
     menu_label = _("侨眷小组")
     url_prefix = "register/grid-groups"
@@ -136,13 +174,39 @@ class GridGroupViewSet(RegisterModelViewSet):
 
 class ResponsibilityViewSet(RegisterModelViewSet):
     model = Responsibility
+    # Granting brings the level's role group and records the granter; setting the end date
+    # records who ended it and takes the role group away once none of that level is left.
+    writes = Writes(
+        create=lambda *, actor, fields: services.responsibility_assign(actor=actor, **fields),
+        update=lambda *, actor, pk, changes: services.responsibility_update(
+            actor=actor, responsibility_id=pk, changes=changes
+        ),
+        delete=lambda *, actor, pk: services.responsibility_delete(
+            actor=actor, responsibility_id=pk
+        ),
+    )
     icon = "user"
     menu_label = _("联系责任")
     url_prefix = "register/responsibilities"
     url_namespace = "households_responsibility"
-    list_display = ["user", "level", "community", "grid_group", "start_date", "end_date"]
+    list_display = [
+        "user",
+        "level",
+        "community",
+        "grid_group",
+        "start_date",
+        "end_date",
+        "granted_by",
+        "granted_at",
+        "ended_by",
+    ]
     list_filter = ["level", "community"]
-    form_fields = ["user", "level", "community", "grid_group", "start_date", "end_date"]
+    form_fields = ResponsibilityAdminForm._meta.fields
+
+    index_view_class = admin_views.ResponsibilityIndexView
+
+    def get_form_class(self, for_update=False):
+        return ResponsibilityAdminForm
 
 
 class AccessLogViewSet(ModelViewSet):

@@ -54,13 +54,18 @@ def test_staff_may_move_a_household_with_its_community(world, client_for):
     assert (world.hA1.community_id, world.hA1.grid_group_id) == (world.community_b.pk, world.b1.pk)
 
 
-def test_the_model_and_the_service_refuse_a_group_of_another_community(world):
+def test_the_model_and_the_service_refuse_a_group_of_another_community(world, staff):
     world.hA1.grid_group = world.b1
     with pytest.raises(ValidationError) as refused:
         world.hA1.full_clean()
     assert "grid_group" in refused.value.message_dict
-    with pytest.raises(services.RegisterError):
-        services.register_after_admin_save(instance=world.hA1)
+    with pytest.raises(services.RegisterError) as refused_by_service:
+        services.household_update(
+            actor=staff, household_id=world.hA1.pk, changes={"grid_group": world.b1}
+        )
+    assert refused_by_service.value.field == "grid_group"
+    world.hA1.refresh_from_db()
+    assert world.hA1.grid_group_id == world.a1.pk
 
 
 def test_a_scoped_editor_is_offered_only_their_communities_and_groups(world, cadre):

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from households.models import Community, Member
+from households.selectors import WholeRegister
 from households.stats import register_stats
 
 
@@ -29,8 +30,10 @@ class Command(BaseCommand):
                     _("没有名为“%(name)s”的社区。现有社区：%(names)s")
                     % {"name": community, "names": names or _("（无）")}
                 )
-        # No user: the command is run by whoever runs the server, on the whole register.
-        result = register_stats(user=None, community=chosen)
+        # Run by whoever runs the server, for no one in the register: the whole register.
+        result = register_stats(
+            user=WholeRegister(reason="manage.py register_stats"), community=chosen
+        )
         if format == "json":
             self.stdout.write(json.dumps(result, ensure_ascii=False, indent=2))
         else:

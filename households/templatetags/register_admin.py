@@ -1,0 +1,93 @@
+"""The Wagtail admin's page furniture for the register lists, kept instead of rebuilt.
+
+Wagtail builds the sidebar (the main menu: every item's permission check, the page and
+collection permission queries behind the Pages, Images and Documents items, then a JSON
+encoding of ~250 nodes) and the keyboard-shortcuts dialog on every admin page. On a register
+list that was a fifth of the page's time. ``households/admin/register_index.html`` renders the
+same furniture with these two tags, which call Wagtail's own tags and keep their output:
+
+- the sidebar per user for ``SIDEBAR_SECONDS``, keyed by everything the menu is worked out
+  from that can change without a deploy: the user's permissions, name and avatar, their
+  dismissed items, their register scope, the language. Page and collection permissions given
+  to a group show within ``SIDEBAR_SECONDS`` (they are not in the key: reading them is the
+  cost being saved). A stale menu only shows or hides links: every screen checks permissions
+  itself.
+- the shortcuts dialog per language, platform (Mac or not) and the user's shortcut setting,
+  in this process (it holds nothing personal).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+import wagtail
+from django import template
+from django.core.cache import cache
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
+from wagtail.admin.templatetags import wagtailadmin_tags
+
+from ..selectors import register_scope_for
+
+register = template.Library()
+
+SIDEBAR_SECONDS = 300
+_MAC = re.compile(r"Mac|iPod|iPhone|iPad")
+
+
+def _profile(user):
+    return getattr(user, "wagtail_userprofile", None)
+
+
+def sidebar_cache_key(user) -> str:
+    """What the user's sidebar is worked out from, as one cache key."""
+    profile = _profile(user)
+    facts = (
+        wagtail.__version__,
+        user.is_active,
+        user.is_superuser,
+        # a superuser's menu holds everything: no need to read every permission there is
+        () if user.is_superuser else sorted(user.get_all_permissions()),
+        user.first_name,
+        user.get_username(),
+        user.email,  # the avatar falls back to one worked out from the address
+        getattr(getattr(profile, "avatar", None), "name", "") or "",
+        sorted((getattr(profile, "dismissibles", None) or {}).items()),
+        register_scope_for(user).cache_key,
+    )
+    digest = hashlib.sha256(repr(facts).encode()).hexdigest()[:24]
+    return f"households:sidebar:{user.pk}:{get_language()}:{digest}"
+
+
+@register.simple_tag(takes_context=True)
+def register_sidebar_props(context):
+    """Wagtail's ``{% sidebar_props %}``, kept per user (see the module docstring)."""
+    user = context["request"].user
+    key = sidebar_cache_key(user)
+    props = cache.get(key)
+    if props is None:
+        props = str(wagtailadmin_tags.sidebar_props(context))
+        cache.set(key, props, SIDEBAR_SECONDS)
+    return mark_safe(props)  # Wagtail's own json_script output
+
+
+_SHORTCUTS = template.Template("{% load wagtailadmin_tags %}{% keyboard_shortcuts_dialog %}")
+#: Rendered dialogs by (language, Mac or not, shortcuts on): a handful in all.
+_shortcuts_dialogs: dict[tuple[str, bool, bool], str] = {}
+
+
+@register.simple_tag(takes_context=True)
+def register_keyboard_shortcuts_dialog(context):
+    """Wagtail's ``{% keyboard_shortcuts_dialog %}``, kept per language, platform and the
+    user's shortcut setting: all the dialog is made from."""
+    request = context["request"]
+    enabled = bool(getattr(_profile(request.user), "keyboard_shortcuts", True))
+    mac = bool(_MAC.search(request.headers.get("User-Agent", "")))
+    key = (get_language() or "", mac, enabled)
+    dialog = _shortcuts_dialogs.get(key)
+    if dialog is None:
+        dialog = _SHORTCUTS.render(template.Context({"request": request}))
+        if len(_shortcuts_dialogs) < 64:
+            _shortcuts_dialogs[key] = dialog
+    return mark_safe(dialog)

@@ -1,0 +1,187 @@
+"""What the faster register lists must keep: filter options of the user's scope that follow
+every write, cell texts right row by row, and no queries for the options once they are kept.
+The world is the "two communities" world of conftest.py."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from households import services
+from households.models import Household, Member
+from tests.factories.households import HouseholdFactory, MemberFactory
+
+pytestmark = pytest.mark.django_db
+
+HOUSEHOLDS = reverse("households_household:index")
+MEMBERS = reverse("households_member:index")
+
+
+def _options(html: str, name: str) -> set[str]:
+    select = re.search(rf'<select[^>]*name="{name}"[^>]*>(.*?)</select>', html, re.S)
+    assert select, f"no {name} select"
+    return set(re.findall(r"<option[^>]*>([^<]*)</option>", select.group(1))) - {"---------"}
+
+
+@pytest.mark.parametrize("url", [HOUSEHOLDS, MEMBERS])
+def test_filter_options_are_the_users_scope(world, client_for, url):
+    html = client_for("group_leader").get(url).content.decode()
+    assert _options(html, "grid_group") == {"东港社区 · 第一小组"}
+    assert _options(html, "community") == {"东港社区"}
+    html = client_for("staff").get(url).content.decode()
+    assert _options(html, "grid_group") == {
+        "东港社区 · 第一小组",
+        "东港社区 · 第二小组",
+        "西山村 · 第一小组",
+    }
+
+
+def test_filter_options_follow_a_write(
+    world, client_for, staff, django_capture_on_commit_callbacks
+):
+    client = client_for("staff")
+    assert "西山村 · 第二小组" not in _options(
+        client.get(HOUSEHOLDS).content.decode(), "grid_group"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        services.grid_group_create(
+            actor=staff, fields={"community": world.community_b, "name": "第二小组"}
+        )
+    assert "西山村 · 第二小组" in _options(client.get(HOUSEHOLDS).content.decode(), "grid_group")
+
+
+def test_filter_options_follow_a_new_responsibility(
+    world, client_for, group_leader, staff, django_capture_on_commit_callbacks
+):
+    client = client_for("group_leader")
+    assert _options(client.get(HOUSEHOLDS).content.decode(), "grid_group") == {
+        "东港社区 · 第一小组"
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        services.responsibility_assign(
+            user=group_leader, level="group_leader", grid_group=world.b1, actor=staff
+        )
+    assert _options(client.get(HOUSEHOLDS).content.decode(), "grid_group") == {
+        "东港社区 · 第一小组",
+        "西山村 · 第一小组",
+    }
+
+
+def test_kept_options_cost_no_query(world, client_for):
+    client = client_for("staff")
+    client.get(HOUSEHOLDS)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(HOUSEHOLDS).status_code == 200
+    places = [q["sql"] for q in queries if 'FROM "households_gridgroup"' in q["sql"]]
+    assert places == []
+
+
+def test_a_filter_outside_the_scope_is_still_refused(world, client_for):
+    html = client_for("group_leader").get(HOUSEHOLDS, {"grid_group": world.b1.pk}).content
+    assert "郑海生" not in html.decode()  # hB1's householder
+
+
+def test_each_row_shows_its_own_labels(world, client_for):
+    HouseholdFactory(
+        grid_group=world.a2, key="A2-K", householder_name="钱重点", is_key=True, is_empty_nest=True
+    )
+    Household.objects.filter(pk=world.hA2.pk).update(status=Household.Status.MOVED_AWAY)
+    html = client_for("staff").get(HOUSEHOLDS).content.decode()
+    rows = {}
+    for row in re.findall(r"<tr[^>]*>.*?</tr>", html, re.S):
+        for household in Household.objects.all():
+            if (household.householder_name or household.key) in row:
+                rows[household.householder_name or household.key] = row
+    assert "重点、空巢" in rows["钱重点"] and "在册" in rows["钱重点"]
+    assert "已迁出" in rows["吴国栋"] and "重点" not in rows["吴国栋"]
+    assert "在册" in rows["陈家豪"]
+
+
+def test_member_rows_show_their_own_labels(world, client_for):
+    MemberFactory(
+        household=world.hA2,
+        name="吴海外",
+        country="US",
+        lives_abroad=True,
+        gender=Member.Gender.FEMALE,
+        category=Member.Category.OVERSEAS_CHINESE,
+    )
+    html = client_for("staff").get(MEMBERS).content.decode()
+    row = next(r for r in re.findall(r"<tr[^>]*>.*?</tr>", html, re.S) if "吴海外" in r)
+    assert "美国" in row and "华侨" in row and "女" in row
+    row = next(r for r in re.findall(r"<tr[^>]*>.*?</tr>", html, re.S) if "陈家豪" in r)
+    assert "归侨" in row and "美国" not in row
+
+
+# --- the page furniture kept for the register lists ----------------------------------------
+
+
+def test_the_register_lists_furniture_is_wagtails_with_the_kept_tags():
+    """The list template carries a copy of wagtailadmin/base.html's "furniture" block with
+    two tags swapped: when Wagtail changes that block, copy it again."""
+    import wagtail
+
+    wagtail_base = Path(wagtail.__file__).parent / "admin/templates/wagtailadmin/base.html"
+    ours = Path(settings.BASE_DIR) / "templates/households/admin/register_index.html"
+    block = re.compile(r"\{% block furniture %\}.*?\n\{% endblock %\}", re.S)
+    expected = (
+        block.search(wagtail_base.read_text())
+        .group(0)
+        .replace("{% sidebar_props %}", "{% register_sidebar_props %}")
+        .replace("{% keyboard_shortcuts_dialog %}", "{% register_keyboard_shortcuts_dialog %}")
+        .replace(
+            "{% block content %}{% endblock %}",
+            "{% block content %}{{ block.super }}{% endblock %}",
+        )
+        .replace(
+            "{% block branding_logo %}{% endblock %}",
+            "{% block branding_logo %}{{ block.super }}{% endblock %}",
+        )
+    )
+    assert block.search(ours.read_text()).group(0) == expected
+
+
+def _sidebar(html: str) -> str:
+    return re.search(r'<script id="wagtail-sidebar-props"[^>]*>(.*?)</script>', html, re.S)[1]
+
+
+@pytest.mark.parametrize("persona", ["group_leader", "staff"])
+def test_the_kept_sidebar_is_the_one_wagtail_builds(world, client_for, persona, rf, request):
+    from wagtail.admin.templatetags.wagtailadmin_tags import sidebar_props
+
+    client = client_for(persona)
+    html = client.get(HOUSEHOLDS).content.decode()
+    page = rf.get(HOUSEHOLDS)
+    page.user = request.getfixturevalue(persona)
+    assert _sidebar(html) == _sidebar(str(sidebar_props({"request": page})))
+    assert _sidebar(client.get(MEMBERS).content.decode()) == _sidebar(html)  # from the cache
+    assert "keyboard-shortcuts-dialog" in html
+
+
+def test_the_kept_sidebar_spares_wagtails_permission_queries(world, client_for):
+    client = client_for("staff")
+    client.get(HOUSEHOLDS)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(HOUSEHOLDS).status_code == 200
+    wagtail_permissions = [
+        q["sql"]
+        for q in queries
+        if "wagtailcore_grouppagepermission" in q["sql"]
+        or "wagtailcore_groupcollectionpermission" in q["sql"]
+    ]
+    assert wagtail_permissions == []
+
+
+def test_the_sidebar_follows_the_users_permissions(world, client_for, group_leader, roles):
+    client = client_for("group_leader")
+    before = _sidebar(client.get(HOUSEHOLDS).content.decode())
+    assert "households_import" not in before and "/admin/register/import/" not in before
+    group_leader.groups.add(roles["staff"])  # given the office's role: the menu grows at once
+    after = _sidebar(client.get(HOUSEHOLDS).content.decode())
+    assert "/admin/register/import/" in after
