@@ -6,10 +6,13 @@ is decided (staff see all, a group leader only their grid groups' households, �
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from core.masking import mask_id_number, mask_phone
@@ -144,6 +147,10 @@ class Household(models.Model):
         return str(_("、")).join(str(label) for on, label in flags if on)
 
 
+#: What ``member_natural_key`` compares a missing birth date as (no one is born on it).
+NO_BIRTH_DATE = date(1, 1, 1)
+
+
 class Member(models.Model):
     class Gender(models.TextChoices):
         MALE = "male", _("男")
@@ -226,6 +233,22 @@ class Member(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["id_number"], condition=~Q(id_number=""), name="member_unique_id_number"
+            ),
+            # The natural key the import finds a person by when there is no ID number: one
+            # person of a name and birth date per household, a missing date counting as one
+            # value (NULLs are otherwise all distinct), so that two writers cannot both add
+            # the same person (migration 0008; `manage.py register_duplicates` merges old
+            # duplicates).
+            models.UniqueConstraint(
+                "household",
+                "name",
+                Coalesce("birth_date", Value(NO_BIRTH_DATE), output_field=models.DateField()),
+                name="member_natural_key",
+                violation_error_message=_(
+                    "这一户已经登记了姓名和出生日期都相同的成员（都没有填出生日期的也算相同），"
+                    "同一个人不能登记两次。请打开已有的那位成员修改；如果确实是两个人，"
+                    "请填写各自的出生日期。"
+                ),
             ),
         ]
         permissions = [("unmask_member", _("查看完整的手机号和身份证号（每次查看都会记录）"))]
