@@ -71,8 +71,14 @@ class Household(models.Model):
         unique=True,
         help_text=_("导入时用来识别同一户；再次导入同一文件不会重复建户。"),
     )
+    # Indexes: see Meta (household_community_idx and household_group_idx begin with these
+    # columns, so the foreign keys need none of their own).
     community = models.ForeignKey(
-        Community, verbose_name=_("社区"), on_delete=models.PROTECT, related_name="households"
+        Community,
+        verbose_name=_("社区"),
+        on_delete=models.PROTECT,
+        related_name="households",
+        db_index=False,
     )
     grid_group = models.ForeignKey(
         GridGroup,
@@ -81,8 +87,9 @@ class Household(models.Model):
         related_name="households",
         null=True,
         blank=True,
+        db_index=False,
     )
-    householder_name = models.CharField(_("户主姓名"), max_length=40, blank=True, db_index=True)
+    householder_name = models.CharField(_("户主姓名"), max_length=40, blank=True)
     address = models.CharField(_("地址"), max_length=200, blank=True)
     home_phone = models.CharField(_("家庭电话"), max_length=24, blank=True)
     is_key = models.BooleanField(_("重点侨户"), default=False)
@@ -111,6 +118,8 @@ class Household(models.Model):
         indexes = [
             models.Index(fields=["community", "status", "id"], name="household_community_idx"),
             models.Index(fields=["grid_group", "status"], name="household_group_idx"),
+            # the list sorts by it; searches by part of it read the trigram-less text anyway
+            models.Index(fields=["householder_name"], name="household_householder_idx"),
         ]
         permissions = [
             ("view_all_households", _("查看全部侨户（不受网格范围限制）")),
@@ -175,14 +184,20 @@ class Member(models.Model):
         SIBLING = "sibling", _("兄弟姐妹")
         OTHER = "other", _("其他")
 
+    # Indexes: see Meta and migrations 0003/0004 (PostgreSQL's LIKE and trigram indexes).
+    # member_household_idx and member_natural_key begin with the household, so the foreign
+    # key needs no index of its own; db_index on a CharField would add a second LIKE index on
+    # PostgreSQL beside 0003/0004's (migration 0009 removed those).
     household = models.ForeignKey(
-        Household, verbose_name=_("侨户"), on_delete=models.PROTECT, related_name="members"
+        Household,
+        verbose_name=_("侨户"),
+        on_delete=models.PROTECT,
+        related_name="members",
+        db_index=False,
     )
-    name = models.CharField(_("姓名"), max_length=40, db_index=True)
+    name = models.CharField(_("姓名"), max_length=40)
     name_pinyin = models.CharField(_("姓名拼音"), max_length=160, blank=True, editable=False)
-    name_initials = models.CharField(
-        _("拼音首字母"), max_length=40, blank=True, editable=False, db_index=True
-    )
+    name_initials = models.CharField(_("拼音首字母"), max_length=40, blank=True, editable=False)
     gender = models.CharField(_("性别"), max_length=6, choices=Gender.choices, blank=True)
     birth_date = models.DateField(_("出生日期"), null=True, blank=True)
     relation = models.CharField(
@@ -193,7 +208,6 @@ class Member(models.Model):
         _("侨居国家（地区）"),
         max_length=2,
         blank=True,
-        db_index=True,
         help_text=_("ISO 3166 两位代码；香港、澳门、台湾按地区记录。"),
     )
     lives_abroad = models.BooleanField(_("在境外"), default=False)
@@ -205,7 +219,7 @@ class Member(models.Model):
         blank=True,
         related_name="contact_for",
     )
-    mobile = models.CharField(_("手机号码"), max_length=20, blank=True, db_index=True)
+    mobile = models.CharField(_("手机号码"), max_length=20, blank=True)
     id_number = models.CharField(_("身份证号"), max_length=18, blank=True)
     consent_contact = models.BooleanField(_("同意联系"), default=False)
     is_deceased = models.BooleanField(_("已故"), default=False)
@@ -229,6 +243,10 @@ class Member(models.Model):
             models.Index(fields=["household", "relation"], name="member_household_idx"),
             models.Index(fields=["category", "lives_abroad"], name="member_category_idx"),
             models.Index(fields=["birth_date"], name="member_birth_idx"),
+            # equality and sorting (LIKE and contains: migrations 0003/0004)
+            models.Index(fields=["name"], name="member_name_idx"),
+            models.Index(fields=["mobile"], name="member_mobile_idx"),
+            models.Index(fields=["country"], name="member_country_idx"),
         ]
         constraints = [
             models.UniqueConstraint(
