@@ -9,6 +9,7 @@ taken outside any transaction). Two imports on two connections at once: test_imp
 from __future__ import annotations
 
 import io
+import itertools
 from pathlib import Path
 
 import openpyxl
@@ -331,3 +332,40 @@ def test_without_ids_from_bulk_create_they_are_read_back(place, tmp_path, monkey
     daughter = Member.objects.get(name="陈小梅")
     assert daughter.home_contact == Member.objects.get(name="陈伯")
     assert HouseholdChange.objects.get().household == Household.objects.get(key="H1")
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="ids reserved for COPY")
+def test_ids_taken_from_the_sequence_in_pieces_are_used_as_taken(place, tmp_path):
+    # as when another writer takes numbers while the import reserves its own
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER SEQUENCE households_member_id_seq INCREMENT BY 3")
+    rows = [row("H1", "陈伯", "户主", ""), row("H1", "陈小梅", "女儿", "", contact="陈伯")]
+    rows += [row("H1", f"陈{n}", "孙子", f"2001-01-{n + 1:02d}") for n in range(5)]
+    _t, outcome = import_file(write_xlsx(tmp_path / "a.xlsx", rows), write=True, actor=None)
+    assert not outcome.rejected
+    ids = list(Member.objects.order_by("pk").values_list("pk", flat=True))
+    assert len(ids) == 7 and {b - a for a, b in itertools.pairwise(ids)} == {3}
+    assert Member.objects.get(name="陈小梅").home_contact == Member.objects.get(name="陈伯")
+    assert Household.objects.get().householder_name == "陈伯"
+
+
+@pytest.mark.django_db
+def test_a_cell_repeated_on_many_rows_is_read_once_and_refused_on_each(place, tmp_path):
+    rows = [row("H1", "王秀英", "户主", "1956-03-12"), row("H1", "李明"), row("H1", "李华")]
+    for cells in rows:
+        cells[1] = "西山村"  # the same unknown community on each row
+    rows[1][5] = rows[2][5] = "侨胞"  # and an unknown category on two
+    _t, outcome = import_file(write_xlsx(tmp_path / "r.xlsx", rows), write=False, actor=None)
+    refused = [(r.row, r.column, r.reason) for r in outcome.rejected]
+    assert [(number, column) for number, column, _reason in refused] == [
+        (2, "社区"),
+        (3, "类别"),
+        (3, "社区"),
+        (4, "类别"),
+        (4, "社区"),
+    ]
+    assert all("西山村" in reason for _n, column, reason in refused if column == "社区")
+    assert [reason for _n, column, reason in refused if column == "类别"] == [
+        "无法识别的类别“侨胞”，请写以下之一：归侨、侨眷、华侨、外籍华人、港澳同胞、留学人员"
+    ] * 2
