@@ -369,3 +369,24 @@ def test_a_cell_repeated_on_many_rows_is_read_once_and_refused_on_each(place, tm
     assert [reason for _n, column, reason in refused if column == "类别"] == [
         "无法识别的类别“侨胞”，请写以下之一：归侨、侨眷、华侨、外籍华人、港澳同胞、留学人员"
     ] * 2
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_claim_that_waited_out_the_database_lock_still_names_the_holder(monkeypatch):
+    # SQLite: the running import's transaction holds the database, so claiming the lock row
+    # ends in "database is locked"; its holder row, committed before, says who it is
+    from django.db import OperationalError
+
+    from households.importing import locks
+
+    LockHolder.objects.create(
+        name=REGISTER_IMPORT_LOCK, holder=ELSEWHERE, since=timezone.now(), pid=1, host="x"
+    )
+
+    def locked(name, *, holder):
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(locks, "named_lock", locked)
+    with pytest.raises(ImportBusy) as refused, import_lock(holder="我"):
+        pass
+    assert refused.value.message.startswith(f"另一个导入正在进行，由 {ELSEWHERE} 于 ")
