@@ -210,7 +210,7 @@ def test_merging_households_merges_the_people_both_registered(world, staff):
 # --- the command -------------------------------------------------------------------------------
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_the_command_lists_and_merges_each_group_into_its_oldest_record(
     world, before_0008_for_real
 ):
@@ -235,7 +235,7 @@ def test_the_command_lists_and_merges_each_group_into_its_oldest_record(
     assert "名册里没有重复登记的人" in out.getvalue()
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_the_command_reports_a_group_it_could_not_merge_and_exits_non_zero(
     world, before_0008_for_real
 ):

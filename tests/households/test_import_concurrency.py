@@ -28,7 +28,7 @@ from households.models import Community, GridGroup, Household, HouseholdChange, 
 
 pytestmark = [
     pytest.mark.postgres,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(
         connection.vendor != "postgresql", reason="two connections at once need PostgreSQL"
     ),

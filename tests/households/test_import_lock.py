@@ -80,7 +80,7 @@ def write_xlsx(path: Path, rows) -> Path:
 # --- one import at a time ----------------------------------------------------------------------
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_the_cli_is_refused_while_another_import_holds_the_register(place, tmp_path):
     path = write_xlsx(tmp_path / "r.xlsx", family())
     with import_lock(holder=ELSEWHERE), pytest.raises(CommandError) as refused:
@@ -94,7 +94,7 @@ def test_the_cli_is_refused_while_another_import_holds_the_register(place, tmp_p
     assert Member.objects.count() == 2
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_the_dry_run_takes_no_lock(place, tmp_path):
     path = write_xlsx(tmp_path / "r.xlsx", family())
     out = io.StringIO()
@@ -104,7 +104,7 @@ def test_the_dry_run_takes_no_lock(place, tmp_path):
     assert not Member.objects.exists()
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_a_refused_web_import_goes_back_to_checked_with_the_message_on_its_page(
     place, tmp_path, client_for, eager_jobs
 ):
@@ -136,7 +136,7 @@ def test_a_refused_web_import_goes_back_to_checked_with_the_message_on_its_page(
     assert Member.objects.count() == 2
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_a_web_import_holds_the_register_under_its_uploaders_name(
     place, tmp_path, client_for, eager_jobs, staff, monkeypatch
 ):
@@ -187,7 +187,7 @@ def _someone_else_adds(name: str, born: str, monkeypatch):
     monkeypatch.setattr(writing, "plan_rows", plan_then_someone_writes)
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("existing", [False, True], ids=["new household", "known household"])
 def test_the_cli_rolls_back_and_says_the_register_changed(place, tmp_path, monkeypatch, existing):
     if existing:
@@ -206,7 +206,7 @@ def test_the_cli_rolls_back_and_says_the_register_changed(place, tmp_path, monke
     assert after == before  # rolled back, the other writer's row included
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_the_web_import_fails_with_the_message_when_the_register_changed(
     place, tmp_path, client_for, eager_jobs, monkeypatch
 ):
@@ -371,7 +371,7 @@ def test_a_cell_repeated_on_many_rows_is_read_once_and_refused_on_each(place, tm
     ] * 2
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_a_claim_that_waited_out_the_database_lock_still_names_the_holder(monkeypatch):
     # SQLite: the running import's transaction holds the database, so claiming the lock row
     # ends in "database is locked"; its holder row, committed before, says who it is
