@@ -51,10 +51,10 @@ def _require(allowed: bool) -> None:
         raise PermissionDenied
 
 
-def _event_or_404(event_id: int, user=None) -> EventPage:
+def _event_or_404(event_id: int, user) -> EventPage:
     """Staff who manage sign-ups see drafts too; group leaders and cadres only live events."""
     events = EventPage.objects.select_related("community")
-    if user is not None and not staff_selectors.user_manages_signups(user):
+    if not staff_selectors.user_manages_signups(user):
         events = events.live()
     return get_object_or_404(events, pk=event_id)
 
@@ -306,7 +306,7 @@ def events_report(request):
 
 def event_copy(request, event_id: int):
     """GET: a page that asks to confirm (the page header's button is a link); POST: copy."""
-    event = _event_or_404(event_id)
+    event = _event_or_404(event_id, request.user)
     _require(_may_copy(request.user, event))
     if request.method == "POST":
         copy = event_copy_to_next_year(event=event, actor=request.user)

@@ -1,7 +1,7 @@
 """The one way a full phone or ID number reaches a response: every such response writes an
 access-log row.
 
-Views do not call ``services.access_log_record`` for reads of full numbers themselves; they are
+Views do not call ``access_log_record`` for reads of full numbers themselves; they are
 wrapped once, where they are declared, and the wrapper writes the row whenever the view answers
 with a page or a file (a 2xx response), and not for redirects, refusals or 404s:
 
@@ -43,8 +43,8 @@ from django.utils.translation import gettext as _
 
 from core.masking import mask_birth_date, mask_id_number, mask_id_number_head, mask_phone
 
-from . import services
 from .models import AccessLog
+from .rules import user_may_unmask
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +52,27 @@ logger = logging.getLogger(__name__)
 _LOGGED_ATTR = "_households_access_log"
 
 _ID_LIKE = re.compile(r"\d{6,17}[\dXx]")
+
+
+def access_log_record(
+    *,
+    user,
+    action: str,
+    object_type: str = "",
+    object_id: int | None = None,
+    filters: dict[str, Any] | None = None,
+    row_count: int | None = None,
+) -> AccessLog:
+    """One row per read of register data (list, detail, export, import, unmask, stats)."""
+    clean = {k: v for k, v in (filters or {}).items() if v not in ("", None, [], ())}
+    return AccessLog.objects.create(
+        user=user if user is not None and user.is_authenticated else None,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        filters=clean,
+        row_count=row_count,
+    )
 
 
 def mask_term(term: str) -> str:
@@ -78,7 +99,7 @@ def reveal_record(
     filters = dict(filters or {})
     if "q" in filters:
         filters["q"] = mask_term(str(filters["q"]))
-    log = services.access_log_record(
+    log = access_log_record(
         user=getattr(request, "user", None),
         action=action,
         object_type=object_type,
@@ -174,7 +195,7 @@ def number_search_record(
     filters = {"q": mask_term(term), "by_part": by_part}
     if refused:
         filters["refused"] = True
-    return services.access_log_record(
+    return access_log_record(
         user=user,
         action=AccessLog.Action.SEARCH,
         object_type=object_type,
@@ -211,8 +232,6 @@ class Masking:
 
 
 def masking_for(user) -> Masking:
-    from .selectors import user_may_unmask
-
     return Masking(
         may_unmask=bool(user is not None and user.is_authenticated and user_may_unmask(user))
     )

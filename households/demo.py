@@ -13,6 +13,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.demo import PERSONAS  # the persona logins made by accounts.demo
 from accounts.models import User
 
 from .models import Community, GridGroup, Household, Member, Responsibility
@@ -146,7 +147,6 @@ def _responsibilities(communities, groups) -> None:
     if Responsibility.objects.exists():
         return
     start = date(timezone.localdate().year - 2, 1, 1)
-    from accounts.demo import PERSONAS  # the persona logins made by accounts.demo
 
     personas = {role: User.objects.get(username=username) for role, username, *_ in PERSONAS}
     # 20 cadres, one per community; the demo cadre has the first

@@ -21,14 +21,9 @@ from django.views.decorators.http import require_POST
 
 from . import access, normalize
 from .importing import ImportFileError, rejected_workbook, template_workbook
-from .importing.batches import (
-    import_batch_abandon,
-    import_batch_check,
-    import_batch_confirm,
-    import_batch_create,
-    mask_numbers,
-)
+from .importing.batches import import_batch_abandon, import_batch_create, mask_numbers
 from .importing.limits import MB, Limits, too_large_message
+from .importing.queue import import_batch_check, import_batch_confirm
 from .importing.uploads import limit_uploads
 from .models import AccessLog, ImportBatch
 

@@ -6,14 +6,20 @@ is decided (staff see all, a group leader only their grid groups' households, �
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.functions import Coalesce
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from core.masking import mask_id_number, mask_phone
 from core.storage import private_storage
+
+from .normalize import country_label
 
 
 class Community(models.Model):
@@ -68,8 +74,14 @@ class Household(models.Model):
         unique=True,
         help_text=_("导入时用来识别同一户；再次导入同一文件不会重复建户。"),
     )
+    # Indexes: see Meta (household_community_idx and household_group_idx begin with these
+    # columns, so the foreign keys need none of their own).
     community = models.ForeignKey(
-        Community, verbose_name=_("社区"), on_delete=models.PROTECT, related_name="households"
+        Community,
+        verbose_name=_("社区"),
+        on_delete=models.PROTECT,
+        related_name="households",
+        db_index=False,
     )
     grid_group = models.ForeignKey(
         GridGroup,
@@ -78,8 +90,9 @@ class Household(models.Model):
         related_name="households",
         null=True,
         blank=True,
+        db_index=False,
     )
-    householder_name = models.CharField(_("户主姓名"), max_length=40, blank=True, db_index=True)
+    householder_name = models.CharField(_("户主姓名"), max_length=40, blank=True)
     address = models.CharField(_("地址"), max_length=200, blank=True)
     home_phone = models.CharField(_("家庭电话"), max_length=24, blank=True)
     is_key = models.BooleanField(_("重点侨户"), default=False)
@@ -108,6 +121,8 @@ class Household(models.Model):
         indexes = [
             models.Index(fields=["community", "status", "id"], name="household_community_idx"),
             models.Index(fields=["grid_group", "status"], name="household_group_idx"),
+            # the list sorts by it; searches by part of it read the trigram-less text anyway
+            models.Index(fields=["householder_name"], name="household_householder_idx"),
         ]
         permissions = [
             ("view_all_households", _("查看全部侨户（不受网格范围限制）")),
@@ -144,6 +159,10 @@ class Household(models.Model):
         return str(_("、")).join(str(label) for on, label in flags if on)
 
 
+#: What ``member_natural_key`` compares a missing birth date as (no one is born on it).
+NO_BIRTH_DATE = date(1, 1, 1)
+
+
 class Member(models.Model):
     class Gender(models.TextChoices):
         MALE = "male", _("男")
@@ -168,14 +187,20 @@ class Member(models.Model):
         SIBLING = "sibling", _("兄弟姐妹")
         OTHER = "other", _("其他")
 
+    # Indexes: see Meta and migrations 0003/0004 (PostgreSQL's LIKE and trigram indexes).
+    # member_household_idx and member_natural_key begin with the household, so the foreign
+    # key needs no index of its own; db_index on a CharField would add a second LIKE index on
+    # PostgreSQL beside 0003/0004's (migration 0009 removed those).
     household = models.ForeignKey(
-        Household, verbose_name=_("侨户"), on_delete=models.PROTECT, related_name="members"
+        Household,
+        verbose_name=_("侨户"),
+        on_delete=models.PROTECT,
+        related_name="members",
+        db_index=False,
     )
-    name = models.CharField(_("姓名"), max_length=40, db_index=True)
+    name = models.CharField(_("姓名"), max_length=40)
     name_pinyin = models.CharField(_("姓名拼音"), max_length=160, blank=True, editable=False)
-    name_initials = models.CharField(
-        _("拼音首字母"), max_length=40, blank=True, editable=False, db_index=True
-    )
+    name_initials = models.CharField(_("拼音首字母"), max_length=40, blank=True, editable=False)
     gender = models.CharField(_("性别"), max_length=6, choices=Gender.choices, blank=True)
     birth_date = models.DateField(_("出生日期"), null=True, blank=True)
     relation = models.CharField(
@@ -186,7 +211,6 @@ class Member(models.Model):
         _("侨居国家（地区）"),
         max_length=2,
         blank=True,
-        db_index=True,
         help_text=_("ISO 3166 两位代码；香港、澳门、台湾按地区记录。"),
     )
     lives_abroad = models.BooleanField(_("在境外"), default=False)
@@ -198,7 +222,7 @@ class Member(models.Model):
         blank=True,
         related_name="contact_for",
     )
-    mobile = models.CharField(_("手机号码"), max_length=20, blank=True, db_index=True)
+    mobile = models.CharField(_("手机号码"), max_length=20, blank=True)
     id_number = models.CharField(_("身份证号"), max_length=18, blank=True)
     consent_contact = models.BooleanField(_("同意联系"), default=False)
     is_deceased = models.BooleanField(_("已故"), default=False)
@@ -222,10 +246,30 @@ class Member(models.Model):
             models.Index(fields=["household", "relation"], name="member_household_idx"),
             models.Index(fields=["category", "lives_abroad"], name="member_category_idx"),
             models.Index(fields=["birth_date"], name="member_birth_idx"),
+            # equality and sorting (LIKE and contains: migrations 0003/0004)
+            models.Index(fields=["name"], name="member_name_idx"),
+            models.Index(fields=["mobile"], name="member_mobile_idx"),
+            models.Index(fields=["country"], name="member_country_idx"),
         ]
         constraints = [
             models.UniqueConstraint(
                 fields=["id_number"], condition=~Q(id_number=""), name="member_unique_id_number"
+            ),
+            # The natural key the import finds a person by when there is no ID number: one
+            # person of a name and birth date per household, a missing date counting as one
+            # value (NULLs are otherwise all distinct), so that two writers cannot both add
+            # the same person (migration 0008; `manage.py register_duplicates` merges old
+            # duplicates).
+            models.UniqueConstraint(
+                "household",
+                "name",
+                Coalesce("birth_date", Value(NO_BIRTH_DATE), output_field=models.DateField()),
+                name="member_natural_key",
+                violation_error_message=_(
+                    "这一户已经登记了姓名和出生日期都相同的成员（都没有填出生日期的也算相同），"
+                    "同一个人不能登记两次。请打开已有的那位成员修改；如果确实是两个人，"
+                    "请填写各自的出生日期。"
+                ),
             ),
         ]
         permissions = [("unmask_member", _("查看完整的手机号和身份证号（每次查看都会记录）"))]
@@ -243,9 +287,6 @@ class Member(models.Model):
 
     @property
     def country_display(self) -> str:
-        from django.utils.translation import get_language
-
-        from .normalize import country_label
 
         return country_label(self.country, get_language() or "zh-hans") if self.country else ""
 

@@ -31,7 +31,11 @@ from accounts.models import User
 from core.locking import lock_row
 from core.phones import InvalidPhone, normalize_phone
 
+from .access import number_search_allow
 from .models import Community, GridGroup, Household, Member, Responsibility
+
+# Re-exported: the register's permission rules and version are read through the selectors.
+from .rules import register_version, user_may_unmask, user_sees_all_households
 
 
 def _today() -> date:
@@ -48,10 +52,6 @@ def responsibility_active(on: date | None = None) -> QuerySet[Responsibility]:
 
 def responsibility_active_for(*, user: User, on: date | None = None) -> QuerySet[Responsibility]:
     return responsibility_active(on).filter(user=user)
-
-
-def user_sees_all_households(user: User) -> bool:
-    return user.is_active and (user.is_superuser or user.has_perm("households.view_all_households"))
 
 
 @dataclass(frozen=True)
@@ -256,10 +256,6 @@ def member_account_choices(*, member: Member) -> QuerySet[User]:
     return User.objects.filter(is_active=True).exclude(pk__in=linked.values("user_id"))
 
 
-def user_may_unmask(user: User) -> bool:
-    return user.is_active and (user.is_superuser or user.has_perm("households.unmask_member"))
-
-
 def user_works_on_register(user: User) -> bool:
     """Staff, or anyone with a current responsibility: they get the register screens."""
     if not user.is_authenticated:
@@ -340,8 +336,6 @@ def _number_search_allow(
 ):
     """Log the search and count it against the user's hourly limit; raises
     ``access.NumberSearchRefused`` when it is over."""
-    from .access import number_search_allow
-
     if user.is_authenticated:
         number_search_allow(user=user, term=term.text, object_type=object_type, by_part=by_part)
 
@@ -478,7 +472,6 @@ def log_entries_visible_to(user: Viewer, queryset: QuerySet) -> QuerySet:
     return queryset.filter(visible)
 
 
-REGISTER_VERSION_KEY = "households:register-version"
 PLACE_CHOICES_SECONDS = 600
 
 
@@ -504,11 +497,3 @@ def place_choices_for(user: Viewer) -> tuple[list[tuple[int, str]], list[tuple[i
         )
         cache.set(key, choices, PLACE_CHOICES_SECONDS)
     return choices
-
-
-def register_version() -> int:
-    """Bumped by every register write (``services.register_changed``): cached figures keyed
-    by it are dropped the moment the register changes."""
-    from django.core.cache import cache
-
-    return cache.get_or_set(REGISTER_VERSION_KEY, 1, timeout=None)

@@ -54,6 +54,7 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db.models import Case, CharField, Count, F, Q, QuerySet, Value, When
 from django.http import Http404, HttpRequest
@@ -72,6 +73,7 @@ from .selectors import (
     household_scope_for,
     member_scope_for,
     register_scope_for,
+    register_version,
     responsibility_active,
     responsibility_active_for,
     user_works_on_register,
@@ -253,10 +255,6 @@ def register_stats_cached(*, user: Viewer, community: Community | None = None) -
     """``register_stats``, kept for a few minutes per scope, community and language. Any write
     on the register changes ``register_version`` and with it the key, so the figures shown are
     never older than the last change."""
-    from django.core.cache import cache
-    from django.utils.translation import get_language
-
-    from .selectors import register_scope_for, register_version
 
     key = ":".join(
         [

@@ -1,9 +1,10 @@
+from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.viewsets.base import ViewSet, ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
 
-from . import admin_views, services
+from . import admin_views, import_views, services
 from .admin_views import Writes
 from .forms import HouseholdAdminForm, MemberAdminForm, ResponsibilityAdminForm
 from .models import AccessLog, Community, GridGroup, Household, Member, Responsibility
@@ -76,7 +77,6 @@ class HouseholdViewSet(RegisterModelViewSet):
         return HouseholdAdminForm
 
     def get_urlpatterns(self):
-        from django.urls import path
 
         return [
             *super().get_urlpatterns(),
@@ -243,9 +243,6 @@ class ImportViewSet(ViewSet):
     menu_item_class = ImportMenuItem
 
     def get_urlpatterns(self):
-        from django.urls import path
-
-        from . import import_views
 
         return [
             path("", import_views.import_start, name="start"),

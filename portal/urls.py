@@ -6,18 +6,14 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
-from accounts import views as accounts_views
-from households import history as register_history
-
 from . import views
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
-    # Before allauth's URLs: the same view with a clear message when the code has expired.
-    path("accounts/phone/verify/", accounts_views.verify_phone, name="account_verify_phone"),
-    path("accounts/", include("allauth.urls")),
+    # allauth's, with our phone verification in front of its own (accounts/allauth_urls.py)
+    path("accounts/", include("accounts.allauth_urls")),
     path("me/household/", include("households.urls")),
     path("me/events/", include("events.urls")),
     path("me/", include("accounts.urls")),
@@ -30,8 +26,7 @@ urlpatterns = [
     path("_util/login/", views.frontend_login_redirect, name="frontend_login_redirect"),
     # Before Wagtail's URLs: the site-history report limited to the register scope
     # (households/history.py); the names and reverse() stay Wagtail's.
-    path("admin/reports/site-history/", register_history.site_history),
-    path("admin/reports/site-history/results/", register_history.site_history_results),
+    path("admin/reports/site-history/", include("households.history_urls")),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
 ]

@@ -12,24 +12,29 @@ Every refused row is kept with its row number, column and reason, and can be dow
 from .base import ImportFileError, Outcome, Rejected, Table
 from .checking import check_rows
 from .limits import Limits
+from .locks import ImportBusy, RegisterChanged, import_lock
 from .reading import auto_mapping, mapping_from_names, mapping_problems, read_table
 from .workbooks import rejected_workbook, template_workbook
-from .writing import import_file, import_table, run_import
+from .writing import import_file, import_table, run_import, run_locked
 
 __all__ = [
+    "ImportBusy",
     "ImportFileError",
     "Limits",
     "Outcome",
+    "RegisterChanged",
     "Rejected",
     "Table",
     "auto_mapping",
     "check_rows",
     "import_file",
+    "import_lock",
     "import_table",
     "mapping_from_names",
     "mapping_problems",
     "read_table",
     "rejected_workbook",
     "run_import",
+    "run_locked",
     "template_workbook",
 ]

@@ -37,7 +37,8 @@ from ..models import ImportBatch
 from .base import SUFFIXES, ImportFileError, _blank, wrong_type_message
 from .checking import check_rows
 from .limits import Limits, check_size
-from .reading import auto_mapping, mapping_problems, read_table
+from .locks import ImportBusy, import_lock
+from .reading import auto_mapping, read_table
 from .writing import run_import
 
 SAMPLE_ROWS = 3
@@ -165,40 +166,6 @@ def import_batch_create(*, user: User, upload: UploadedFile) -> ImportBatch:
 
 
 @transaction.atomic
-def import_batch_check(*, batch: ImportBatch, mapping: dict[str, str]) -> list[str]:
-    """Save the column mapping and queue the dry run. Returns problems (nothing queued then)."""
-    batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
-    if batch.is_finished or batch.is_running or not batch.file:
-        return [_("这批已经导入、已放弃或正在处理，不能再对应列。")]
-    mapping = {k: v for k, v in mapping.items() if v}
-    problems = mapping_problems(mapping)
-    batch.mapping = mapping
-    if problems:
-        batch.save(update_fields=["mapping"])
-        return problems
-    batch.status, batch.progress, batch.summary, batch.rejected, batch.error = (
-        ImportBatch.Status.CHECKING, 0, {}, [], "")  # fmt: skip
-    batch.save()
-    from ..tasks import import_batch_process
-
-    import_batch_process.delay_on_commit(batch.pk, False)
-    return []
-
-
-@transaction.atomic
-def import_batch_confirm(*, batch: ImportBatch) -> None:
-    """Queue the real import of a checked batch."""
-    batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
-    if batch.status != ImportBatch.Status.CHECKED:
-        raise ImportFileError(_("这批数据还没有检查完，或者已经导入过了。"))
-    batch.status, batch.progress = ImportBatch.Status.IMPORTING, 0
-    batch.save(update_fields=["status", "progress"])
-    from ..tasks import import_batch_process
-
-    import_batch_process.delay_on_commit(batch.pk, True)
-
-
-@transaction.atomic
 def import_batch_abandon(*, batch: ImportBatch) -> ImportBatch:
     """Give a batch up: its file is deleted, its sample and refused rows forgotten. Takes the
     batch row lock; refuses while a job runs on it (the job holds the file)."""
@@ -221,14 +188,51 @@ def _batch_forget(batch: ImportBatch) -> None:
     batch.rejected = [{**item, "cells": []} for item in batch.rejected]
 
 
+def import_lock_holder(batch: ImportBatch) -> str:
+    """How a web import tells others that it holds the register ("张晓燕（网页导入第 12 批：
+    名册.xlsx）")."""
+    user = batch.uploaded_by.display_name if batch.uploaded_by else _("已删除的用户")
+    return _("%(user)s（网页导入第 %(batch)s 批：%(file)s）") % {
+        "user": user,
+        "batch": batch.pk,
+        "file": batch.original_name,
+    }
+
+
 def import_batch_process(*, batch_id: int, write: bool) -> ImportBatch:
     """The dry run (``write=False``) or the import. Progress is saved as it goes (outside any
     transaction, so the progress bar sees it); the import itself is one transaction. Once the
-    import is done the uploaded file is deleted."""
+    import is done the uploaded file is deleted.
+
+    The import holds the register import lock (``locks.import_lock``) from before it compares
+    the file with the register until it has committed. When another import holds it, the batch
+    goes back to "checked" with the message naming who holds it, to be confirmed again later.
+    The dry run takes no lock: it writes nothing, and the import works its counts out again."""
     batch = ImportBatch.objects.get(pk=batch_id)
     expected = ImportBatch.Status.IMPORTING if write else ImportBatch.Status.CHECKING
     if batch.status != expected:  # a job that already ran (redelivered after a lost worker)
         return batch
+    if not write:
+        return _batch_run(batch, write=False)
+    holder = import_lock_holder(batch)
+    try:
+        with import_lock(holder=holder):
+            batch.refresh_from_db()
+            if batch.status != expected:  # finished meanwhile by another delivery of this job
+                return batch
+            return _batch_run(batch, write=True)
+    except ImportBusy as exc:
+        if exc.holder == holder:  # another delivery of this very job is importing it
+            return batch
+        ImportBatch.objects.filter(pk=batch_id, status=expected).update(
+            status=ImportBatch.Status.CHECKED, progress=100, error=exc.message
+        )
+        batch.refresh_from_db()
+        return batch
+
+
+def _batch_run(batch: ImportBatch, *, write: bool) -> ImportBatch:
+    batch_id = batch.pk
 
     def progress(percent: int) -> None:
         # checking is the first 80 % of the work, writing the rest
@@ -239,8 +243,15 @@ def import_batch_process(*, batch_id: int, write: bool) -> ImportBatch:
             table = read_table(path, batch.header_row)
         rows, outcome = check_rows(table, batch.mapping, progress=progress)
         progress(100)
-        run_import(rows, outcome, write=write, actor=batch.uploaded_by, source=batch.original_name)
-    except ImportFileError as exc:
+        run_import(
+            rows,
+            outcome,
+            write=write,
+            actor=batch.uploaded_by,
+            source=batch.original_name,
+            cells=dict(table.rows),
+        )
+    except ImportFileError as exc:  # RegisterChanged too: rolled back, nothing written
         batch.status, batch.error = ImportBatch.Status.FAILED, str(exc)
         batch.save(update_fields=["status", "error"])
         return batch
@@ -256,6 +267,7 @@ def import_batch_process(*, batch_id: int, write: bool) -> ImportBatch:
         batch.rejected = [r.as_dict() for r in outcome.rejected]
         batch.progress = 100
         batch.status = ImportBatch.Status.DONE if write else ImportBatch.Status.CHECKED
+        batch.error = ""
         batch.finished_at = timezone.now() if write else None
         if write:
             _file_discard(batch)

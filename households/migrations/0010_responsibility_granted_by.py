@@ -12,7 +12,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("households", "0007_import_files_to_private_storage"),
+        ("households", "0009_drop_duplicate_indexes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

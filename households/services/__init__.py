@@ -5,6 +5,7 @@ Split by what they write (the package grew past one module):
 - ``common``: the error people see, dropping cached figures, pinyin, the access log;
 - ``households``: create, edit, delete, move, merge;
 - ``members``: add, edit, delete people;
+- ``merging``: one person registered twice, merged into one record;
 - ``places``: communities and grid groups;
 - ``responsibilities``: grant, change, end, hand over; the role groups that follow them.
 
@@ -34,6 +35,7 @@ from .households import (
     household_update,
 )
 from .members import MemberFields, member_create, member_delete, member_update
+from .merging import member_merge, member_merge_problem
 from .places import (
     CommunityFields,
     GridGroupFields,
@@ -80,6 +82,8 @@ __all__ = [
     "member_create",
     "member_delete",
     "member_fill_derived",
+    "member_merge",
+    "member_merge_problem",
     "member_unmask",
     "member_update",
     "name_pinyin",

@@ -14,7 +14,9 @@ from pypinyin import lazy_pinyin
 
 from accounts.models import User
 
+from ..access import access_log_record
 from ..models import AccessLog, Household, Member
+from ..rules import register_changed, user_may_unmask  # noqa: F401 (register_changed: re-exported)
 
 
 class RegisterError(Exception):
@@ -28,19 +30,6 @@ class RegisterError(Exception):
 
     def __str__(self) -> str:
         return str(self.message)
-
-
-def register_changed() -> None:
-    """Drop cached register figures (statistics, filter choices). Called by every write on the
-    register, after commit."""
-    from django.core.cache import cache
-
-    from ..selectors import REGISTER_VERSION_KEY
-
-    try:
-        cache.incr(REGISTER_VERSION_KEY)
-    except ValueError:  # not in the cache yet
-        cache.set(REGISTER_VERSION_KEY, 2, timeout=None)
 
 
 @lru_cache(maxsize=200_000)
@@ -71,31 +60,8 @@ def household_refresh_householder(*, household: Household) -> None:
         household.save(update_fields=["householder_name", "updated_at"])
 
 
-def access_log_record(
-    *,
-    user: User | None,
-    action: str,
-    object_type: str = "",
-    object_id: int | None = None,
-    filters: dict[str, Any] | None = None,
-    row_count: int | None = None,
-) -> AccessLog:
-    """One row per read of register data (list, detail, export, import, unmask, stats)."""
-    clean = {k: v for k, v in (filters or {}).items() if v not in ("", None, [], ())}
-    return AccessLog.objects.create(
-        user=user if user is not None and user.is_authenticated else None,
-        action=action,
-        object_type=object_type,
-        object_id=object_id,
-        filters=clean,
-        row_count=row_count,
-    )
-
-
 def member_unmask(*, user: User, member: Member) -> dict[str, str]:
     """The member's full numbers, for a user with the unmask permission. Logged."""
-    from ..selectors import user_may_unmask
-
     if not user_may_unmask(user):
         raise RegisterError(_("你没有查看完整号码的权限。"))
     access_log_record(

@@ -24,6 +24,7 @@ from .common import (
     register_changed,
     require_permission,
 )
+from .merging import born_text, member_merge, member_merge_problem, natural_key
 
 
 class HouseholdFields(TypedDict, total=False):
@@ -227,6 +228,21 @@ def household_merge(*, keep: Household, duplicate: Household, actor: User) -> Ho
     keep, duplicate = locked[keep.pk], locked[duplicate.pk]
     if problem := household_merge_problem(keep=keep, duplicate=duplicate):
         raise RegisterError(problem)
+    # The same person in both households (one family registered twice) is merged first: a
+    # household holds a person once (member_natural_key).
+    merged = 0
+    in_keep = {natural_key(m): m for m in keep.members.order_by("pk")}
+    for member in duplicate.members.order_by("pk"):
+        twin = in_keep.get(natural_key(member))
+        if twin is None:
+            continue
+        if problem := member_merge_problem(keep=twin, duplicate=member):
+            raise RegisterError(
+                _("两户都登记了“%(name)s”（出生日期：%(born)s）：%(problem)s")
+                % {"name": member.name, "born": born_text(member.birth_date), "problem": problem}
+            )
+        member_merge(keep=twin, duplicate=member, actor=actor)
+        merged += 1
     moved = list(duplicate.members.values_list("pk", flat=True))
     duplicate.members.update(household=keep)
     HouseholdChange.objects.filter(household=duplicate).update(household=keep)
@@ -245,7 +261,11 @@ def household_merge(*, keep: Household, duplicate: Household, actor: User) -> Ho
     HouseholdChange.objects.create(
         household=keep,
         kind=HouseholdChange.Kind.MERGED,
-        detail={"merged_household": duplicate.key, "members_moved": len(moved)},
+        detail={
+            "merged_household": duplicate.key,
+            "members_moved": len(moved),
+            **({"members_merged": merged} if merged else {}),
+        },
         actor=actor,
     )
     household_refresh_householder(household=keep)

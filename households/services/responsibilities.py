@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from accounts.services import role_group
 from core.locking import lock_row
 
 from .. import selectors
@@ -91,7 +92,6 @@ def _responsibility_locked(actor: User, responsibility_id: int) -> Responsibilit
 def _role_group_sync(*, user: User, level: str, today: date | None = None) -> None:
     """Give ``user`` the role group of ``level`` while they hold a responsibility of that level
     in force today or starting later; take it away otherwise."""
-    from accounts.services import role_group
 
     today = today or timezone.localdate()
     holds = (
@@ -250,7 +250,6 @@ def responsibility_roles_expire(*, today: date | None = None) -> int:
     all ended before ``today``. Only people who held such a responsibility are touched: a role
     group given by hand, without one, stays. Idempotent; run daily. Returns how many groups
     were taken away."""
-    from accounts.services import role_group
 
     today = today or timezone.localdate()
     removed = 0

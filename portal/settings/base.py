@@ -418,6 +418,11 @@ IMPORT_MAX_UNCOMPRESSED_MB = env.integer("IMPORT_MAX_UNCOMPRESSED_MB", 1024, min
 IMPORT_MAX_COMPRESSION_RATIO = env.integer("IMPORT_MAX_COMPRESSION_RATIO", 100, minimum=10)
 # Uploaded files of imports not finished within this many days are deleted by the sweep.
 IMPORT_FILE_RETENTION_DAYS = env.integer("IMPORT_FILE_RETENTION_DAYS", 7, minimum=1)
+# Role groups of responsibilities whose end date has passed are taken away (households).
+CELERY_BEAT_SCHEDULE["responsibility-roles-expire"] = {
+    "task": "households.tasks.responsibility_roles_expire",
+    "schedule": 24 * 60 * 60,
+}
 CELERY_BEAT_SCHEDULE["import-files-sweep"] = {
     "task": "households.tasks.import_files_sweep",
     "schedule": 24 * 60 * 60,

@@ -31,6 +31,11 @@ HEADERS = [
 ]
 
 
+# The import takes the register import lock (households/importing/locks.py), which must be taken
+# outside a transaction: tests that run the CLI's or the web job's import commit for real.
+WRITES_FOR_REAL = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
 def valid_id(born: str = "19560312", serial: str = "123") -> str:
     first17 = f"330903{born}{serial}"
     return first17 + id_check_char(first17)
@@ -254,6 +259,7 @@ def test_rejected_rows_download_keeps_the_original_cells(world, tmp_path):
     assert "李明" in values[1]
 
 
+@WRITES_FOR_REAL
 def test_cli_exit_codes_and_summary(world, tmp_path, capsys):
     good = write_xlsx(tmp_path / "good.xlsx", family())
     out = io.StringIO()
@@ -271,6 +277,7 @@ def test_cli_exit_codes_and_summary(world, tmp_path, capsys):
     assert (tmp_path / "bad.rejected.xlsx").exists()
 
 
+@WRITES_FOR_REAL
 def test_cli_mapping_file_for_unusual_headers(world, tmp_path):
     headers = ["片区", "户长", "住址", "人名", "身份"]
     path = write_xlsx(
@@ -293,6 +300,7 @@ def test_cli_mapping_file_for_unusual_headers(world, tmp_path):
     assert Member.objects.get().name == "郑伯"
 
 
+@WRITES_FOR_REAL
 def test_web_flow_upload_map_check_confirm(
     world, tmp_path, client_for, django_capture_on_commit_callbacks, eager_jobs
 ):

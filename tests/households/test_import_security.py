@@ -509,6 +509,8 @@ def test_the_original_file_goes_back_only_to_its_uploader_and_is_logged(
     assert AccessLog.objects.filter(action=AccessLog.Action.FILE).count() == before + 1
 
 
+# the import takes the register import lock, outside any transaction: commit for real
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_file_is_deleted_once_the_import_is_done(
     world, client_for, tmp_path, private_root, django_capture_on_commit_callbacks, eager_jobs
 ):

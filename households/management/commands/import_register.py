@@ -5,6 +5,10 @@ Imports a register file as the web import does, without Celery. Prints what was 
 --dry-run, would be) created, updated, unchanged and rejected; exits 0 only when no row was
 rejected. Rejected rows are listed and written to an .xlsx next to the file.
 
+Like the web import, it holds the register import lock while it compares and writes: when
+another import (web or command line) is running it says who started it and when, writes
+nothing and exits 1. The dry run takes no lock (it writes nothing).
+
 The file passes the same checks as an upload (sheet extent, shared strings, compression,
 rows, columns and cells: households/importing/limits.py) and is read once. The upload size
 limit (IMPORT_MAX_UPLOAD_MB) is the web's: here the file is already on the server, and a
@@ -13,11 +17,15 @@ register of a million people is larger; --max-mb sets a limit of its own.
 
 from __future__ import annotations
 
+import getpass
 import json
+import os
+import socket
 import sys
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from households.importing import (
     ImportFileError,
@@ -28,6 +36,7 @@ from households.importing import (
     rejected_workbook,
 )
 from households.importing.limits import MB
+from households.importing.locks import ImportBusy
 
 
 class Command(BaseCommand):
@@ -66,8 +75,15 @@ class Command(BaseCommand):
             if by_name is not None:
                 columns = mapping_from_names(table.headers, by_name)
             outcome = import_table(
-                table, mapping=columns, write=not dry_run, actor=None, source=path.name
+                table,
+                mapping=columns,
+                write=not dry_run,
+                actor=None,
+                source=path.name,
+                lock_holder=None if dry_run else _lock_holder(path),
             )
+        except ImportBusy as exc:
+            raise CommandError(exc.message) from exc
         except (ImportFileError, json.JSONDecodeError) as exc:
             raise CommandError(str(exc)) from exc
         summary = outcome.summary()
@@ -93,3 +109,16 @@ class Command(BaseCommand):
             )
             self.stdout.write(f"  rejected rows written to {out}")
             sys.exit(1)
+
+
+def _lock_holder(path: Path) -> str:
+    """How this run tells others that it holds the register: who, where, which file."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = str(os.getuid())
+    return _("命令行导入（%(user)s@%(host)s：%(file)s）") % {
+        "user": user,
+        "host": socket.gethostname(),
+        "file": path.name,
+    }
