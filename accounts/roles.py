@@ -44,14 +44,23 @@ _REGISTER_READ = [
 ]
 
 GROUP_PERMISSIONS: dict[Role, list[str]] = {
-    Role.COMMITTEE_MEMBER: _REGISTER_READ,
+    # Volunteers whose register record is in their scope (volunteers.selectors)
+    Role.COMMITTEE_MEMBER: [*_REGISTER_READ, "volunteers.view_volunteer"],
     # Cadres and group leaders phone their households: they may unmask, and each time is logged.
     # They also sign up the people they look after (who often have no account) for events.
-    Role.CADRE: [*_REGISTER_READ, "households.unmask_member", "events.signup_register_members"],
+    Role.CADRE: [
+        *_REGISTER_READ,
+        "households.unmask_member",
+        "events.signup_register_members",
+        "volunteers.view_volunteer",
+        "volunteers.add_helprequest",
+    ],
     Role.GROUP_LEADER: [
         *_REGISTER_READ,
         "households.unmask_member",
         "events.signup_register_members",
+        "volunteers.view_volunteer",
+        "volunteers.add_helprequest",
     ],
     Role.STAFF: [
         "wagtailadmin.access_admin",
@@ -81,6 +90,20 @@ GROUP_PERMISSIONS: dict[Role, list[str]] = {
         "events.manage_signups",
         "events.check_in",
         "events.signup_register_members",
+        # the care volunteer team: review applications, enrol paper ones, the skills list
+        "volunteers.view_volunteer",
+        "volunteers.view_all_volunteers",
+        "volunteers.add_volunteer",
+        "volunteers.change_volunteer",
+        "volunteers.review_volunteer",
+        "volunteers.view_skill_proof",
+        "volunteers.view_skill",
+        "volunteers.add_skill",
+        "volunteers.change_skill",
+        "volunteers.delete_skill",
+        "volunteers.manage_shifts",
+        "volunteers.add_helprequest",
+        "volunteers.manage_helprequest",
         # the outbox: see the notices not delivered yet, and send them again
         "core.view_notice",
         "core.resend_notice",

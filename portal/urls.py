@@ -16,6 +16,7 @@ urlpatterns = [
     path("accounts/", include("accounts.allauth_urls")),
     path("me/household/", include("households.urls")),
     path("me/events/", include("events.urls")),
+    path("volunteers/", include("volunteers.urls")),
     path("me/", include("accounts.urls")),
     # Before Wagtail's URLs: allauth's views are the only login, logout and password reset
     # (see portal/views.py). Logging out of the admin is allauth's logout itself.

@@ -96,3 +96,51 @@ def screenshot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+#: The smallest phone width the site must work at.
+NARROW = {"width": 360, "height": 740}
+
+
+def large_text(page) -> None:
+    """The browser's text size at 200 % (what an elderly reader sets): the root font size
+    doubled through the CSSOM, which the site's CSP allows (an inline style tag it refuses);
+    the site sizes in rem, so everything grows."""
+    page.evaluate("() => { document.documentElement.style.fontSize = '200%'; }")
+
+
+def axe_serious(page) -> list[str]:
+    """axe-core's serious and critical violations on the page as it is now (axe-core comes in
+    the axe-playwright-python wheel: nothing is fetched)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
+        for v in results.response["violations"]
+        if v.get("impact") in ("serious", "critical")
+    ]
+
+
+def overflow_x(page) -> int:
+    """How many CSS pixels the page is wider than the window (0: nothing to scroll sideways)."""
+    return page.evaluate(
+        "() => Math.max(0, document.documentElement.scrollWidth - window.innerWidth)"
+    )
+
+
+@pytest.fixture
+def narrow_page(browser, live_server):
+    """A page at 360 px in a Chinese phone browser, pointed at the live server."""
+    context = browser.new_context(
+        viewport=NARROW,
+        locale="zh-CN",
+        timezone_id="Asia/Shanghai",
+        is_mobile=True,
+        has_touch=True,
+        base_url=live_server.url,
+    )
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()

@@ -70,7 +70,7 @@ def setup(world, staff, group_leader) -> Setup:  # noqa: F811
     s_b1 = services.signup_create(event_id=event.pk, member_id=world.mB1.pk, actor=staff)
     s_a1b = services.signup_create(event_id=event.pk, member_id=world.mA1b.pk, actor=group_leader)
     s_user = services.signup_create(
-        event_id=event.pk, actor=UserFactory(name="网上报名人", phone="+8613900001111")
+        event_id=event.pk, actor=UserFactory(name="网上报名人", phone="+8615912341111")
     )
     assert [s.status for s in (s_a1, s_a2, s_b1, s_a1b, s_user)] == [
         "confirmed",
@@ -365,9 +365,9 @@ def test_export_has_chinese_headers_answers_and_masked_phones(setup, client_for)
     assert chen[1:6] == ("138****5678", 2, "不吃辣", "是", "已确认")
     assert chen[8] == "张晓燕"
     assert by_name["郑海生"][6] == 1 and by_name["刘雅琴"][6] == 2
-    assert by_name["网上报名人"][1] == "139****1111"
+    assert by_name["网上报名人"][1] == "159****1111"
     text = " ".join(str(cell) for row in rows for cell in row if cell is not None)
-    assert "13812345678" not in text and "13900001111" not in text
+    assert "13812345678" not in text and "15912341111" not in text
     assert not any(s.code in text for s in Signup.objects.all())  # no check-in codes
     log = AccessLog.objects.get(action="export", object_type="event_signups")
     assert log.row_count == 5 and log.object_id == setup.event.pk
