@@ -102,6 +102,8 @@ GROUP_PERMISSIONS: dict[Role, list[str]] = {
         "volunteers.change_skill",
         "volunteers.delete_skill",
         "volunteers.manage_shifts",
+        "volunteers.record_hours",
+        "volunteers.issue_certificate",
         "volunteers.add_helprequest",
         "volunteers.manage_helprequest",
         # the outbox: see the notices not delivered yet, and send them again

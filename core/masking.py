@@ -39,3 +39,14 @@ def mask_id_number_head(number: str) -> str:
 def mask_birth_date(born: date) -> str:
     """``1980-01-01`` → ``1980年``: the year, never the day (see the module's docstring)."""
     return f"{born.year}年"
+
+
+def mask_name(name: str) -> str:
+    """``王秀英`` → ``王*英``, ``李明`` → ``李*``, ``欧阳建国`` → ``欧**国``: enough for someone
+    who knows the person to recognise them, too little to find them."""
+    name = (name or "").strip()
+    if len(name) <= 1:
+        return name
+    if len(name) == 2:
+        return f"{name[0]}*"
+    return f"{name[0]}{'*' * (len(name) - 2)}{name[-1]}"

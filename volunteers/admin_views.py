@@ -11,6 +11,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -93,6 +94,10 @@ def volunteer_detail(request, volunteer_id: int):
             "volunteer": volunteer,
             "skills": list(volunteer.skills.select_related("skill")),
             "history": selectors.volunteer_history(volunteer),
+            "certificates": list(selectors.certificates_of(volunteer)),
+            "may_issue": request.user.has_perm("volunteers.issue_certificate"),
+            "year": timezone.localdate().year,
+            "hours_this_year": selectors.hours_total(volunteer, year=timezone.localdate().year),
             "may_review": request.user.has_perm("volunteers.review_volunteer"),
             "may_change": request.user.has_perm("volunteers.change_volunteer"),
             "sees_proof": request.user.has_perm("volunteers.view_skill_proof"),

@@ -23,11 +23,14 @@ from .choices import NOTICE_TOPIC, REQUEST_TOPIC, Level, Status, TimeSlot, Urgen
 from .models import HelpRequest, ShiftSlot, Skill, SlotTaking, Volunteer
 from .services import (
     SkillChoice,
+    certificate_issue,
     help_request_assign,
     help_request_cancel,
     help_request_confirm,
     help_request_create,
     help_request_done,
+    hours_confirm,
+    hours_log,
     shift_slots_set,
     slot_take,
     volunteer_apply,
@@ -161,6 +164,8 @@ def seed(*, stdout, options: dict | None = None) -> list:
         made += 1
     requests_made = _help_requests(rng, staff, register)
     clinic = _monthly_clinic(rng, staff)
+    hours_made = _a_year_of_hours(rng, staff)
+    certificates = _certificates(staff)
     # Made-up people get no text or mail: what the demo owes them is closed unsent.
     notices.notices_discard(
         topic=NOTICE_TOPIC, object_ids=Volunteer.objects.values_list("pk", flat=True)
@@ -176,7 +181,8 @@ def seed(*, stdout, options: dict | None = None) -> list:
     stdout.write(
         f"volunteers: {len(skills)} skills; {made} volunteers added "
         f"({counts['active']} on the team, {counts['pending']} waiting for review); "
-        f"{requests_made} help requests added; shift: {clinic}."
+        f"{requests_made} help requests added; shift: {clinic}; {hours_made} hours entries; "
+        f"{certificates} certificates issued."
     )
     return []
 
@@ -284,7 +290,7 @@ def _monthly_clinic(rng: random.Random, staff: User) -> str:
             starts_at=starts,
             ends_at=starts + timedelta(hours=3),
             place="街道侨之家一楼",
-            capacity=12,
+            capacity=30,  # the places (9) and people coming to be seen
             party_size_max=1,
             summary="每月一次，侨之爱义工服务队在侨之家为居民义诊、修小家电、解答法律问题。",
         )
@@ -314,3 +320,69 @@ def _monthly_clinic(rng: random.Random, staff: User) -> str:
             slot_take(actor=staff, slot_id=slot.pk, volunteer_id=volunteer.pk)
             taken += 1
     return f"{taken} places taken"
+
+
+HOURS_WORK = ["侨之家值班", "上门看望空巢老人", "社区义诊", "帮老人修理家电", "为侨眷拍全家福",
+              "春联义写", "教老人用手机视频", "涉侨法律咨询"]  # fmt: skip
+
+
+def _a_year_of_hours(rng: random.Random, staff: User) -> int:
+    """A year of confirmed service for the team: a few mornings each, on distinct days."""
+    from datetime import datetime, timedelta
+
+    from django.utils import timezone
+
+    from .models import ServiceHours
+
+    if ServiceHours.objects.exists():
+        return 0
+    today = timezone.localdate()
+    made = 0
+    team = Volunteer.objects.filter(status__in=[Status.ACTIVE, Status.PAUSED]).order_by("pk")
+    for volunteer in team:
+        for days_ago in sorted(rng.sample(range(3, 360), k=rng.randint(2, 9))):
+            day = today - timedelta(days=days_ago)
+            start = timezone.make_aware(datetime(day.year, day.month, day.day, 9, 0))
+            entry = hours_log(
+                actor=staff,
+                volunteer_id=volunteer.pk,
+                started_at=start,
+                ended_at=start + timedelta(minutes=rng.choice([60, 90, 120, 150, 180, 240])),
+                description=rng.choice(HOURS_WORK),
+            )
+            if days_ago > 7:  # the last week's wait for confirmation
+                hours_confirm(actor=staff, entry_id=entry.pk)
+            made += 1
+    return made
+
+
+def _certificates(staff: User) -> int:
+    """Two certificates of the past year: the demo volunteer's (downloadable on their page)
+    and another volunteer's."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from .models import Certificate
+
+    if Certificate.objects.exists():
+        return 0
+    today = timezone.localdate()
+    people = list(
+        Volunteer.objects.filter(
+            user__username="demo_volunteer", hours__status="confirmed"
+        ).distinct()[:1]
+    ) + list(
+        Volunteer.objects.filter(hours__status="confirmed", member__isnull=False)
+        .exclude(user__username="demo_volunteer")
+        .distinct()
+        .order_by("pk")[:1]
+    )
+    for volunteer in people:
+        certificate_issue(
+            actor=staff,
+            volunteer_id=volunteer.pk,
+            period_start=today - timedelta(days=365),
+            period_end=today,
+        )
+    return len(people)

@@ -205,3 +205,51 @@ class ConfirmForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+
+
+class HoursForm(forms.Form):
+    """One span of service on one day; the service checks the rest."""
+
+    source = forms.ChoiceField(label=_("服务的是"), required=False)
+    volunteer = forms.TypedChoiceField(label=_("义工"), coerce=int, required=False)
+    day = forms.DateField(label=_("日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.TimeField(label=_("开始时间"), widget=forms.TimeInput(attrs={"type": "time"}))
+    end = forms.TimeField(label=_("结束时间"), widget=forms.TimeInput(attrs={"type": "time"}))
+    description = forms.CharField(
+        label=_("服务内容"), max_length=200, help_text=_("例如：上门修好洗衣机排水泵")
+    )
+
+    def __init__(self, *args, sources: list[tuple[str, str]], volunteers=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["source"].choices = [("", _("— 请选择 —")), *sources]
+        if volunteers is None:
+            del self.fields["volunteer"]
+        else:
+            self.fields["volunteer"].choices = [("", _("— 请选择 —")), *volunteers]
+            self.fields["volunteer"].required = True
+            self.fields["source"].choices += [("other", _("其他服务"))]
+
+    def span(self):
+        """(started_at, ended_at) as aware datetimes in the site's time zone."""
+        from datetime import datetime
+
+        from django.utils import timezone
+
+        data = self.cleaned_data
+        start = timezone.make_aware(datetime.combine(data["day"], data["start"]))
+        end = timezone.make_aware(datetime.combine(data["day"], data["end"]))
+        return start, end
+
+    def source_ids(self) -> tuple[int | None, int | None]:
+        value = self.cleaned_data.get("source") or ""
+        kind, _sep, pk = value.partition(":")
+        if kind == "r" and pk.isdigit():
+            return int(pk), None
+        if kind == "e" and pk.isdigit():
+            return None, int(pk)
+        return None, None
+
+    def refuse(self, refusal) -> None:
+        mapping = {"started_at": "start", "ended_at": "end", "request": "source", "event": "source"}
+        field = mapping.get(refusal.field, refusal.field)
+        self.add_error(field if field in self.fields else None, str(refusal.message))

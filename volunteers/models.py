@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from core.storage import private_storage
@@ -428,3 +428,158 @@ class SlotTaking(models.Model):
 
     def __str__(self) -> str:
         return f"{self.volunteer} · {self.slot}"
+
+
+class ServiceHours(models.Model):
+    """Time a volunteer served: against a help request, a shift, or recorded by staff for other
+    service. Logged (待确认), then confirmed by staff or the group leader of the household served.
+    Confirmed hours are never deleted or edited: a mistake is reversed (with a reason) and, if
+    needed, logged again; every step is an ``HoursLog`` row (who, when, why)."""
+
+    class Status(models.TextChoices):
+        LOGGED = "logged", _("待确认")
+        CONFIRMED = "confirmed", _("已确认")
+        REVERSED = "reversed", _("已冲销")
+
+    volunteer = models.ForeignKey(
+        Volunteer, verbose_name=_("义工"), on_delete=models.PROTECT, related_name="hours"
+    )
+    request = models.ForeignKey(
+        HelpRequest,
+        verbose_name=_("互助需求"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="hours",
+    )
+    event = models.ForeignKey(
+        "events.EventPage",
+        verbose_name=_("义工活动"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    started_at = models.DateTimeField(_("开始时间"))
+    ended_at = models.DateTimeField(_("结束时间"))
+    hours = models.DecimalField(_("时长（小时）"), max_digits=5, decimal_places=2)
+    description = models.CharField(_("服务内容"), max_length=200)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=Status.choices, default=Status.LOGGED
+    )
+    logged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("登记人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("确认人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    confirmed_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
+    reversed_reason = models.CharField(_("冲销原因"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("服务时长")
+        verbose_name_plural = _("服务时长")
+        ordering = ["-started_at", "-id"]
+        indexes = [
+            models.Index(fields=["volunteer", "started_at"], name="hours_volunteer_idx"),
+            models.Index(fields=["status", "started_at"], name="hours_status_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(hours__gt=0), name="hours_positive"),
+            models.CheckConstraint(condition=Q(ended_at__gt=F("started_at")), name="hours_order"),
+        ]
+        permissions = [("record_hours", _("登记、确认和冲销义工服务时长"))]
+
+    def __str__(self) -> str:
+        return f"{self.volunteer} {self.started_at:%Y-%m-%d} {self.hours}h"
+
+
+class HoursLog(models.Model):
+    """One step of a service-hours entry: logged, corrected, confirmed, reversed."""
+
+    entry = models.ForeignKey(
+        ServiceHours, verbose_name=_("服务时长"), on_delete=models.CASCADE, related_name="log"
+    )
+    action = models.CharField(_("操作"), max_length=12)
+    note = models.CharField(_("说明"), max_length=300, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    at = models.DateTimeField(_("时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("服务时长记录")
+        verbose_name_plural = _("服务时长记录")
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.entry} {self.action}"
+
+
+class Certificate(models.Model):
+    """A service-record certificate (志愿服务记录证明): what the record said when it was issued,
+    kept as issued. ``fingerprint`` is a digest of the confirmed entries it counted: if the
+    record of that period changes afterwards (an entry reversed or added), the public check
+    page says the certificate no longer matches the record; issuing a new one for the same
+    period marks the old one superseded."""
+
+    class Status(models.TextChoices):
+        VALID = "valid", _("有效")
+        SUPERSEDED = "superseded", _("已被新证明取代")
+
+    serial = models.CharField(_("证明编号"), max_length=20, unique=True)
+    volunteer = models.ForeignKey(
+        Volunteer, verbose_name=_("义工"), on_delete=models.PROTECT, related_name="certificates"
+    )
+    name = models.CharField(_("姓名"), max_length=40)
+    id_masked = models.CharField(_("身份证号（隐去中间）"), max_length=20, blank=True)
+    number = models.CharField(_("义工编号"), max_length=16)
+    period_start = models.DateField(_("起始日期"))
+    period_end = models.DateField(_("截止日期"))
+    hours = models.DecimalField(_("服务时长（小时）"), max_digits=8, decimal_places=2)
+    lines = models.JSONField(_("服务记录"), default=list)
+    fingerprint = models.CharField(max_length=64)
+    issuer = models.CharField(_("出具单位"), max_length=60)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("经办人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    issued_at = models.DateTimeField(_("出具时间"), auto_now_add=True)
+    status = models.CharField(
+        _("状态"), max_length=12, choices=Status.choices, default=Status.VALID
+    )
+    superseded_by = models.ForeignKey(
+        "self",
+        verbose_name=_("取代它的证明"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("服务记录证明")
+        verbose_name_plural = _("服务记录证明")
+        ordering = ["-issued_at", "-id"]
+        permissions = [("issue_certificate", _("出具义工服务记录证明"))]
+
+    def __str__(self) -> str:
+        return self.serial

@@ -6,7 +6,10 @@ volunteer's own record is read through ``volunteer_own_for``."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 from django.db.models import (
     Case,
@@ -19,6 +22,7 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    Sum,
     Value,
     When,
 )
@@ -39,7 +43,9 @@ from households.selectors import (
 
 from .choices import Level, RequestStatus, Status, Urgency
 from .models import (
+    Certificate,
     HelpRequest,
+    ServiceHours,
     ShiftSlot,
     Skill,
     SlotTaking,
@@ -443,3 +449,157 @@ def shift_takings(event_id: int, user: Viewer):
         .select_related("slot__skill", "volunteer", "signup")
         .order_by("slot__skill__sort_order", "taken_at")
     )
+
+
+# -- service hours --------------------------------------------------------------------------------
+
+
+def hours_of(volunteer: Volunteer, *, year: int | None = None) -> QuerySet[ServiceHours]:
+    entries = ServiceHours.objects.filter(volunteer=volunteer).select_related(
+        "request", "event", "confirmed_by"
+    )
+    if year:
+        entries = entries.filter(started_at__year=year)
+    return entries.order_by("-started_at")
+
+
+def hours_total(volunteer: Volunteer, *, year: int) -> Decimal:
+    """Confirmed hours of the volunteer in ``year`` (local time)."""
+    total = ServiceHours.objects.filter(
+        volunteer=volunteer, status=ServiceHours.Status.CONFIRMED, started_at__year=year
+    ).aggregate(total=Sum("hours"))["total"]
+    return total or Decimal("0")
+
+
+def hours_totals(volunteer_ids: list[int], *, year: int) -> dict[int, Decimal]:
+    """Confirmed hours in ``year`` per volunteer (one query)."""
+    rows = (
+        ServiceHours.objects.filter(
+            volunteer_id__in=volunteer_ids,
+            status=ServiceHours.Status.CONFIRMED,
+            started_at__year=year,
+        )
+        .values("volunteer_id")
+        .annotate(total=Sum("hours"))
+    )
+    return {row["volunteer_id"]: row["total"] for row in rows}
+
+
+def hours_pending_for(user) -> QuerySet[ServiceHours]:
+    """Entries waiting for confirmation that ``user`` may confirm: staff who record hours, those
+    of the volunteers in their scope; group leaders, those served to the households they may
+    ask for. Never their own."""
+    entries = ServiceHours.objects.filter(status=ServiceHours.Status.LOGGED).select_related(
+        "volunteer", "request__household", "event"
+    )
+    if not user.is_authenticated:
+        return entries.none()
+    if user.has_perm("volunteers.record_hours"):
+        entries = entries.filter(volunteer__in=volunteer_scope_for(user))
+    elif user.has_perm("volunteers.add_helprequest"):
+        entries = entries.filter(request__household__in=household_scope_for(user))
+    else:
+        return entries.none()
+    return entries.exclude(volunteer__user=user).exclude(volunteer__member__user=user)
+
+
+@dataclass(frozen=True)
+class HoursProposal:
+    """Hours proposed from a shift's check-in: from checking in to checking out (or to the
+    event's end when nobody checked the volunteer out)."""
+
+    taking: SlotTaking
+    started_at: object
+    ended_at: object
+
+    @property
+    def hours(self) -> Decimal:
+        seconds = Decimal((self.ended_at - self.started_at).total_seconds())
+        return (seconds / Decimal(3600)).quantize(Decimal("0.01"))
+
+
+def hours_proposals(volunteer: Volunteer) -> list[HoursProposal]:
+    """Shifts the volunteer checked in at and has logged no hours for."""
+    logged = ServiceHours.objects.filter(volunteer=volunteer, event_id=OuterRef("event_id"))
+    takings = (
+        SlotTaking.objects.filter(
+            volunteer=volunteer,
+            status=SlotTaking.Status.ACTIVE,
+            signup__checked_in_at__isnull=False,
+        )
+        .annotate(logged=Exists(logged.exclude(status=ServiceHours.Status.REVERSED)))
+        .filter(logged=False)
+        .select_related("event", "signup", "slot__skill")
+        .order_by("-event__starts_at")
+    )
+    now = timezone.now()
+    proposals = []
+    for taking in takings:
+        start = taking.signup.checked_in_at
+        end = getattr(taking.signup, "checked_out_at", None) or taking.event.ends_at
+        end = min(end, now)
+        if end > start:
+            proposals.append(HoursProposal(taking=taking, started_at=start, ended_at=end))
+    return proposals
+
+
+# -- certificates ---------------------------------------------------------------------------------
+
+
+def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    first = timezone.make_aware(datetime(start.year, start.month, start.day))
+    after = timezone.make_aware(datetime(end.year, end.month, end.day)) + timedelta(days=1)
+    return first, after
+
+
+def confirmed_entries(volunteer_id: int, start: date, end: date):
+    """The confirmed entries of a volunteer that began within [start, end] (local days)."""
+    first, after = _bounds(start, end)
+    return ServiceHours.objects.filter(
+        volunteer_id=volunteer_id,
+        status=ServiceHours.Status.CONFIRMED,
+        started_at__gte=first,
+        started_at__lt=after,
+    ).order_by("started_at", "pk")
+
+
+def record_fingerprint(volunteer_id: int, start: date, end: date) -> str:
+    """A digest of what the record holds for the period now (confirmed entries, their spans
+    and hours): it changes when an entry is reversed or one is added."""
+    digest = hashlib.sha256()
+    rows = confirmed_entries(volunteer_id, start, end).values_list(
+        "pk", "started_at", "ended_at", "hours"
+    )
+    for pk, started, ended, hours in rows:
+        digest.update(f"{pk}|{started.isoformat()}|{ended.isoformat()}|{hours}\n".encode())
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class CertificateCheck:
+    """What the public check page says about a serial number."""
+
+    certificate: Certificate
+    #: "valid", "superseded" (a newer certificate replaced it) or "changed" (the record of
+    #: the period no longer matches what it says)
+    state: str
+
+
+def certificate_check(serial: str) -> CertificateCheck | None:
+    certificate = (
+        Certificate.objects.select_related("superseded_by").filter(serial=serial.strip()).first()
+    )
+    if certificate is None:
+        return None
+    if certificate.status == Certificate.Status.SUPERSEDED:
+        return CertificateCheck(certificate, "superseded")
+    current = record_fingerprint(
+        certificate.volunteer_id, certificate.period_start, certificate.period_end
+    )
+    return CertificateCheck(
+        certificate, "valid" if current == certificate.fingerprint else "changed"
+    )
+
+
+def certificates_of(volunteer: Volunteer) -> QuerySet[Certificate]:
+    return Certificate.objects.filter(volunteer=volunteer).order_by("-issued_at")

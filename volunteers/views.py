@@ -63,6 +63,7 @@ def mine(request):
     context = {
         "volunteer": volunteer,
         "history": selectors.volunteer_history(volunteer) if volunteer else [],
+        "certificates": list(selectors.certificates_of(volunteer)) if volunteer else [],
         "reason_form": ReasonForm(),
         "may_apply": volunteer is None or volunteer.status in MAY_APPLY,
         "Status": Status,

@@ -5,7 +5,13 @@ from wagtail.admin.menu import MenuItem
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
-from . import admin_request_views, admin_shift_views, admin_views
+from . import (
+    admin_hours_views,
+    admin_request_views,
+    admin_shift_views,
+    admin_views,
+    certificate_views,
+)
 from .models import Skill
 
 
@@ -33,6 +39,17 @@ def register_volunteer_urls():
             "volunteers/requests/<int:request_id>/cancel/",
             admin_request_views.request_cancel,
             name="volunteers_admin_request_cancel",
+        ),
+        path("volunteers/hours/", admin_hours_views.hours_list, name="volunteers_admin_hours"),
+        path(
+            "volunteers/hours/<int:entry_id>/confirm/",
+            admin_hours_views.hours_confirm,
+            name="volunteers_admin_hours_confirm",
+        ),
+        path(
+            "volunteers/hours/<int:entry_id>/reverse/",
+            admin_hours_views.hours_reverse,
+            name="volunteers_admin_hours_reverse",
         ),
         path("volunteers/shifts/", admin_shift_views.shift_list, name="volunteers_admin_shifts"),
         path(
@@ -69,6 +86,16 @@ def register_volunteer_urls():
             "volunteers/<int:volunteer_id>/standing/<str:action>/",
             admin_views.volunteer_standing,
             name="volunteers_admin_standing",
+        ),
+        path(
+            "volunteers/<int:volunteer_id>/certificates/",
+            certificate_views.admin_issue,
+            name="volunteers_admin_certificate_issue",
+        ),
+        path(
+            "volunteers/<int:volunteer_id>/certificates/<str:serial>.pdf",
+            certificate_views.admin_download,
+            name="volunteers_admin_certificate",
         ),
         path(
             "volunteers/<int:volunteer_id>/proof/<int:skill_id>/",
@@ -112,6 +139,22 @@ def register_shifts_menu_item():
         name="volunteer_shifts",
         icon_name="date",
         order=312,
+    )
+
+
+class HoursMenuItem(MenuItem):
+    def is_shown(self, request):
+        return request.user.has_perm("volunteers.record_hours")
+
+
+@hooks.register("register_admin_menu_item")
+def register_hours_menu_item():
+    return HoursMenuItem(
+        _("服务时长"),
+        reverse_lazy("volunteers_admin_hours"),
+        name="volunteer_hours",
+        icon_name="time",
+        order=313,
     )
 
 

@@ -247,6 +247,10 @@ if _sms_backend not in SMS_BACKENDS and "." not in _sms_backend:
 SMS_BACKEND = SMS_BACKENDS.get(_sms_backend, _sms_backend)
 SMS_FILE_PATH = Path(env.string("SMS_FILE_PATH", str(VAR_DIR / "sms")))
 SMS_SIGNATURE = env.string("SMS_SIGNATURE", "【侨心】")
+# Who issues volunteers' service-record certificates ("whoever records, certifies"), and the
+# font file their PDF embeds (a CJK font: Debian's fonts-wqy-microhei by default).
+CERTIFICATE_ISSUER = env.string("CERTIFICATE_ISSUER", "侨心街道归国华侨联合会")
+CERTIFICATE_FONT = env.string("CERTIFICATE_FONT", "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
 
 EMAIL_BACKENDS = {
     "console": "django.core.mail.backends.console.EmailBackend",

@@ -125,3 +125,55 @@ def test_a_household_asks_a_volunteer_takes_it_and_the_household_confirms(
     assert "已确认" in asker.locator("main").inner_text()
     asker.context.close()
     worker.context.close()
+
+
+def test_hours_shifts_and_the_certificate_check_page_on_a_phone(narrow_page, live_server, staff):
+    """The volunteer's hours page, the shifts page and the public check page of a certificate,
+    at 360 px and in large text, with nothing serious for axe-core."""
+    from datetime import datetime, timedelta
+
+    from django.utils import timezone
+
+    from events.choices import EventKind
+    from tests.factories.events import event_create
+    from volunteers import services
+
+    skills = skills_standard()
+    community = CommunityFactory(name="东港社区")
+    helper = UserFactory(name="李师傅", phone="+8615800000002", phone_verified=True)
+    volunteer = volunteer_approved(
+        helper, staff=staff, skills=[skills["repair"]], communities=[community]
+    )
+    day = timezone.localdate() - timedelta(days=3)
+    start = timezone.make_aware(datetime(day.year, day.month, day.day, 9))
+    entry = services.hours_log(
+        actor=staff,
+        volunteer_id=volunteer.pk,
+        started_at=start,
+        ended_at=start + timedelta(hours=2),
+        description="侨之家值班",
+    )
+    services.hours_confirm(actor=staff, entry_id=entry.pk)
+    certificate = services.certificate_issue(
+        actor=staff, volunteer_id=volunteer.pk, period_start=day, period_end=timezone.localdate()
+    )
+    clinic = event_create(kind=EventKind.VOLUNTEER, capacity=6, party_size_max=1, title="每月义诊")
+    services.shift_slots_set(actor=staff, event_id=clinic.pk, places={skills["repair"].pk: 3})
+
+    page = narrow_page
+    page.goto(f"/volunteers/verify/{certificate.serial}/")
+    assert "真实有效" in page.locator("main").inner_text()
+    _check(page, "certificate-verify")
+    page.goto("/volunteers/verify/QXZ2000-0404/")
+    assert "查无此证明" in page.locator("main").inner_text()
+    _check(page, "certificate-verify-unknown")
+
+    _logged_in(page.context, live_server, helper)
+    page.goto("/volunteers/hours/")
+    assert "2 小时" in page.locator("main").inner_text()
+    _check(page, "volunteer-hours")
+    page.goto(f"/volunteers/shifts/{clinic.pk}/")
+    page.get_by_role("button", name="报名这个岗位").click()
+    page.wait_for_load_state()
+    assert "已报名“家电维修”岗位" in page.locator("main").inner_text()
+    _check(page, "volunteer-shift")

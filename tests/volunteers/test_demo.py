@@ -10,7 +10,15 @@ from django.core.management import call_command
 
 from core.models import Notice
 from volunteers.choices import Status
-from volunteers.models import HelpRequest, ShiftSlot, Skill, Volunteer, VolunteerLog
+from volunteers.models import (
+    Certificate,
+    HelpRequest,
+    ServiceHours,
+    ShiftSlot,
+    Skill,
+    Volunteer,
+    VolunteerLog,
+)
 from volunteers.selectors import slot_figures
 
 pytestmark = pytest.mark.django_db
@@ -25,6 +33,8 @@ def test_seed_demo_makes_a_team_once():
             Volunteer.objects.count(),
             VolunteerLog.objects.count(),
             HelpRequest.objects.count(),
+            ServiceHours.objects.count(),
+            Certificate.objects.count(),
         )
 
     first = counts()
@@ -38,6 +48,11 @@ def test_seed_demo_makes_a_team_once():
     assert any(taken == places for taken, places in figures)
     assert any(taken < places for taken, places in figures)
     assert not Notice.objects.filter(topic="events.signup", done_at=None).exists()
+    # a year of hours, most confirmed, the last week's waiting
+    hours = set(ServiceHours.objects.values_list("status", flat=True))
+    assert hours == {"confirmed", "logged"}
+    assert Certificate.objects.count() == 2
+    assert Certificate.objects.filter(volunteer=persona_record()).exists()
     states = set(HelpRequest.objects.values_list("status", flat=True))
     assert {"open", "assigned", "done", "confirmed", "cancelled"} <= states
 
@@ -52,3 +67,7 @@ def test_seed_demo_makes_a_team_once():
     assert not Volunteer.objects.filter(user__username="demo_relative").exists()
     numbers = list(Volunteer.objects.exclude(number=None).values_list("number", flat=True))
     assert len(numbers) == len(set(numbers))
+
+
+def persona_record():
+    return Volunteer.objects.get(user__username="demo_volunteer")

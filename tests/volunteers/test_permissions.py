@@ -9,9 +9,11 @@ page after a POST). The matrix fails when a URL of the app is missing from it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 from django.urls import get_resolver, reverse
+from django.utils import timezone
 
 from events.choices import EventKind
 from tests.conftest import PERSONAS
@@ -94,6 +96,39 @@ CASES = [
     Case("volunteers_admin_shift", "get", STAFF_ONLY, args=("clinic",)),
     Case("volunteers_admin_shift_take", "post", STAFF_ONLY, args=("clinic",)),
     Case("volunteers_admin_shift_cancel", "post", STAFF_ONLY, args=("clinic", "taking")),
+    Case("volunteers:hours", "get", PUBLIC),
+    # the outsider's place was not checked in: nothing to propose, for anyone
+    Case("volunteers:hours_from_checkin", "post", (LOGIN, *[NOT_FOUND] * 8), args=("taking",)),
+    Case(
+        "volunteers:hours_confirmations",
+        "get",
+        (LOGIN, FORBIDDEN, FORBIDDEN, OK, OK, FORBIDDEN, OK, OK, FORBIDDEN),
+    ),
+    # the outsider's hours for hA1's request: hA1's leaders and staff confirm; not the
+    # volunteer themself, not the household, not a committee member
+    Case(
+        "volunteers:hours_confirm",
+        "post",
+        (LOGIN, NOT_FOUND, NOT_FOUND, OK, OK, NOT_FOUND, OK, OK, NOT_FOUND),
+        args=("hours",),
+    ),
+    Case("volunteers_admin_hours", "get", STAFF_ONLY),
+    Case("volunteers_admin_hours_confirm", "post", STAFF_ONLY, args=("hours",)),
+    Case("volunteers_admin_hours_reverse", "post", STAFF_ONLY, args=("hours",)),
+    Case("volunteers:verify", "get", (OK,) * 9, args=("=certificate",)),
+    Case(
+        "volunteers:my_certificate",
+        "get",
+        (LOGIN, *[NOT_FOUND] * 7, OK),
+        args=("=certificate",),
+    ),
+    Case("volunteers_admin_certificate_issue", "post", STAFF_ONLY, args=("theirs",)),
+    Case(
+        "volunteers_admin_certificate",
+        "get",
+        STAFF_ONLY,
+        args=("theirs", "=certificate"),
+    ),
     Case("volunteers_admin_list", "get", ADMIN_READ),
     Case("volunteers_admin_enrol", "get", STAFF_ONLY),
     Case("volunteers_admin_detail", "get", ADMIN_READ, args=("mine",)),
@@ -112,8 +147,11 @@ CASES = [
 @pytest.fixture
 def targets(world, relative, outsider, staff, skills):
     from volunteers.services import (
+        certificate_issue,
         help_request_create,
         help_request_take,
+        hours_confirm,
+        hours_log,
         shift_slots_set,
         slot_take,
         volunteer_approve,
@@ -139,7 +177,25 @@ def targets(world, relative, outsider, staff, skills):
     shift_slots_set(actor=staff, event_id=clinic.pk, places={skills["repair"].pk: 3})
     slot = clinic.volunteer_slots.get()
     taking = slot_take(actor=outsider, slot_id=slot.pk)
+    now = timezone.now()
+    hours = hours_log(
+        actor=outsider,
+        request_id=request.pk,
+        started_at=now - timedelta(hours=3),
+        ended_at=now - timedelta(hours=1),
+        description="修洗衣机",
+    )
+    hours_confirm(actor=staff, entry_id=hours.pk)
+    today = timezone.localdate()
+    certificate = certificate_issue(
+        actor=staff,
+        volunteer_id=theirs.pk,
+        period_start=today - timedelta(days=30),
+        period_end=today,
+    )
     return {
+        "certificate": certificate,
+        "hours": hours,
         "mine": mine,
         "theirs": theirs,
         "skill": skills["repair"],
@@ -151,7 +207,12 @@ def targets(world, relative, outsider, staff, skills):
 
 
 def _url(case: Case, targets) -> str:
-    args = [arg[1:] if arg.startswith("=") else targets[arg].pk for arg in case.args]
+    def value(arg: str):
+        if arg == "=certificate":
+            return targets["certificate"].serial
+        return arg[1:] if arg.startswith("=") else targets[arg].pk
+
+    args = [value(arg) for arg in case.args]
     return reverse(case.name, args=args)
 
 
