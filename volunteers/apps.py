@@ -9,6 +9,7 @@ class VolunteersConfig(AppConfig):
     def ready(self) -> None:
         from core import notices
 
+        from . import pages  # noqa: F401  (the team page's model)
         from .choices import NOTICE_TOPIC, REQUEST_TOPIC
         from .notices import RequestNotices, VolunteerNotices
 

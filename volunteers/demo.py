@@ -166,6 +166,7 @@ def seed(*, stdout, options: dict | None = None) -> list:
     clinic = _monthly_clinic(rng, staff)
     hours_made = _a_year_of_hours(rng, staff)
     certificates = _certificates(staff)
+    _team_page(staff)
     # Made-up people get no text or mail: what the demo owes them is closed unsent.
     notices.notices_discard(
         topic=NOTICE_TOPIC, object_ids=Volunteer.objects.values_list("pk", flat=True)
@@ -386,3 +387,27 @@ def _certificates(staff: User) -> int:
             period_end=today,
         )
     return len(people)
+
+
+def _team_page(staff: User) -> None:
+    """The team's public page at /volunteers/ under the home page."""
+    from wagtail.models import Site
+
+    from .pages import VolunteerTeamPage
+
+    if VolunteerTeamPage.objects.exists():
+        return
+    site = Site.objects.filter(is_default_site=True).select_related("root_page").first()
+    if site is None:
+        return
+    page = VolunteerTeamPage(
+        title="侨之爱义工服务队",
+        slug="volunteers",
+        intro=(
+            "<p>侨之爱义工服务队由有一技之长的归侨侨眷组成：医生量血压、律师解答涉侨法律问题、"
+            "师傅上门修家电、摄影和书法爱好者为老人拍照写春联。我们按技能接受邻里的互助需求，"
+            "每月在侨之家办一次义诊。</p>"
+        ),
+    )
+    site.root_page.add_child(instance=page)
+    page.save_revision(user=staff).publish(user=staff)

@@ -603,3 +603,63 @@ def certificate_check(serial: str) -> CertificateCheck | None:
 
 def certificates_of(volunteer: Volunteer) -> QuerySet[Certificate]:
     return Certificate.objects.filter(volunteer=volunteer).order_by("-issued_at")
+
+
+# -- the team page --------------------------------------------------------------------------------
+
+#: Seconds the team page's figures are kept (a page view never waits on the aggregates; a
+#: decision shows within this long).
+TEAM_FIGURES_SECONDS = 300
+HONOUR_ROLL_SIZE = 30
+
+
+@dataclass(frozen=True)
+class TeamFigures:
+    year: int
+    volunteers: int
+    hours: Decimal
+    skills: list[tuple[str, int]]
+    #: (masked name, volunteer number, hours this year) of those who agreed to be shown
+    honour_roll: list[tuple[str, str, Decimal]]
+
+
+def team_figures(*, year: int | None = None) -> TeamFigures:
+    """The public team page's figures: volunteers on the team, hours served this year, each
+    skill with how many offer it, and the honour roll (only those who agreed, names masked).
+    Cached briefly; a cache that is down only makes it compute every time."""
+    from django.core.cache import cache
+
+    from core.masking import mask_name
+
+    year = year or timezone.localdate().year
+    key = f"volunteers:team:{year}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    serving = [Status.ACTIVE, Status.PAUSED]
+    hours = ServiceHours.objects.filter(
+        status=ServiceHours.Status.CONFIRMED, started_at__year=year
+    ).aggregate(total=Sum("hours"))["total"] or Decimal("0")
+    top = (
+        ServiceHours.objects.filter(
+            status=ServiceHours.Status.CONFIRMED,
+            started_at__year=year,
+            volunteer__on_honour_roll=True,
+            volunteer__status__in=serving,
+        )
+        .values("volunteer__name", "volunteer__number")
+        .annotate(total=Sum("hours"))
+        .order_by("-total", "volunteer__number")[:HONOUR_ROLL_SIZE]
+    )
+    figures = TeamFigures(
+        year=year,
+        volunteers=Volunteer.objects.filter(status__in=serving).count(),
+        hours=hours,
+        skills=[(f.skill.name, f.volunteers) for f in skill_figures()],
+        honour_roll=[
+            (mask_name(row["volunteer__name"]), row["volunteer__number"], row["total"])
+            for row in top
+        ],
+    )
+    cache.set(key, figures, TEAM_FIGURES_SECONDS)
+    return figures

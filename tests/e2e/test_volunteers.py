@@ -160,7 +160,18 @@ def test_hours_shifts_and_the_certificate_check_page_on_a_phone(narrow_page, liv
     clinic = event_create(kind=EventKind.VOLUNTEER, capacity=6, party_size_max=1, title="每月义诊")
     services.shift_slots_set(actor=staff, event_id=clinic.pk, places={skills["repair"].pk: 3})
 
+    from wagtail.models import Site
+
+    from volunteers.pages import VolunteerTeamPage
+
+    team = VolunteerTeamPage(title="侨之爱义工服务队", slug="volunteers", intro="<p>欢迎</p>")
+    Site.objects.get(is_default_site=True).root_page.add_child(instance=team)
+    team.save_revision().publish()
+
     page = narrow_page
+    page.goto("/volunteers/")
+    assert "家电维修" in page.locator("main").inner_text()
+    _check(page, "volunteer-team-page")
     page.goto(f"/volunteers/verify/{certificate.serial}/")
     assert "真实有效" in page.locator("main").inner_text()
     _check(page, "certificate-verify")

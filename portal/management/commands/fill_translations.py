@@ -28,7 +28,8 @@ class Command(BaseCommand):
                     if entry.obsolete:
                         continue
                     if entry.msgid_plural:
-                        if not any(entry.msgstr_plural.values()):
+                        # a fuzzy plural holds a guess from another message: convert afresh
+                        if not any(entry.msgstr_plural.values()) or "fuzzy" in entry.flags:
                             entry.msgstr_plural = {
                                 0: converter.convert(entry.msgid_plural),
                             }
