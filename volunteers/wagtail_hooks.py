@@ -7,6 +7,7 @@ from wagtail.snippets.views.snippets import SnippetViewSet
 
 from . import (
     admin_hours_views,
+    admin_report_views,
     admin_request_views,
     admin_shift_views,
     admin_views,
@@ -39,6 +40,9 @@ def register_volunteer_urls():
             "volunteers/requests/<int:request_id>/cancel/",
             admin_request_views.request_cancel,
             name="volunteers_admin_request_cancel",
+        ),
+        path(
+            "volunteers/reports/", admin_report_views.report_index, name="volunteers_admin_reports"
         ),
         path("volunteers/hours/", admin_hours_views.hours_list, name="volunteers_admin_hours"),
         path(
@@ -155,6 +159,22 @@ def register_hours_menu_item():
         name="volunteer_hours",
         icon_name="time",
         order=313,
+    )
+
+
+class ReportsMenuItem(MenuItem):
+    def is_shown(self, request):
+        return request.user.has_perm("volunteers.view_volunteer")
+
+
+@hooks.register("register_admin_menu_item")
+def register_reports_menu_item():
+    return ReportsMenuItem(
+        _("义工报表"),
+        reverse_lazy("volunteers_admin_reports"),
+        name="volunteer_reports",
+        icon_name="table",
+        order=314,
     )
 
 

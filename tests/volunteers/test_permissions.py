@@ -129,6 +129,7 @@ CASES = [
         STAFF_ONLY,
         args=("theirs", "=certificate"),
     ),
+    Case("volunteers_admin_reports", "get", ADMIN_READ),
     Case("volunteers_admin_list", "get", ADMIN_READ),
     Case("volunteers_admin_enrol", "get", STAFF_ONLY),
     Case("volunteers_admin_detail", "get", ADMIN_READ, args=("mine",)),

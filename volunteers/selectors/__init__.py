@@ -41,8 +41,8 @@ from households.selectors import (
     member_scope_for,
 )
 
-from .choices import Level, RequestStatus, Status, Urgency
-from .models import (
+from ..choices import Level, RequestStatus, Status, Urgency
+from ..models import (
     Certificate,
     HelpRequest,
     ServiceHours,
