@@ -18,5 +18,10 @@ urlpatterns = [
         views.checkin_undo,
         name="events_checkin_undo",
     ),
+    path(
+        "<int:event_id>/signups/<int:signup_id>/check-out/",
+        views.checkin_check_out,
+        name="events_checkin_check_out",
+    ),
     path("<int:event_id>/walk-in/", views.checkin_walk_in, name="events_checkin_walk_in"),
 ]

@@ -27,6 +27,7 @@ from django.views.decorators.http import require_POST
 from households.normalize import NormalizeError, parse_phone
 
 from . import selectors, services
+from .choices import EventKind
 from .models import Signup
 from .pages import EventPage
 from .qr import parse_checkin_text
@@ -171,6 +172,22 @@ def checkin_scan(request: HttpRequest, event_id: int) -> JsonResponse:
         signup, already = services.signup_check_in(signup_id=signup.pk, actor=request.user)
     except services.SignupRefused as exc:
         return answer(False, exc.message, signup)
+    leaving = timezone.now() - signup.checked_in_at >= services.CHECK_OUT_AFTER
+    if already and event.kind == EventKind.VOLUNTEER and leaving:
+        # at a volunteer shift the second scan, a while later, is the volunteer leaving
+        signup = services.signup_check_out(signup_id=signup.pk, actor=request.user)
+        return answer(
+            True,
+            _("签退成功：%(name)s，%(start)s 签到，%(end)s 签退。")
+            % {
+                "name": signup.name,
+                "start": _hhmm(signup.checked_in_at),
+                "end": _hhmm(signup.checked_out_at),
+            },
+            signup,
+            already=True,
+            checked_out=True,
+        )
     if already:
         return answer(
             True,
@@ -209,6 +226,28 @@ def checkin_signup(request: HttpRequest, event_id: int, signup_id: int) -> HttpR
                 _("签到成功：%(name)s，共 %(n)d 人。")
                 % {"name": signup.name, "n": signup.party_size},
             )
+    return redirect(_page_url(event, request.POST.get("q", "")))
+
+
+@require_POST
+def checkin_check_out(request: HttpRequest, event_id: int, signup_id: int) -> HttpResponse:
+    """The 签退 button (volunteer shifts): the time served runs from check-in to here."""
+    event = _event_or_404(request, event_id)
+    signup = get_object_or_404(selectors.checkin_scope_for(request.user, event), pk=signup_id)
+    try:
+        signup = services.signup_check_out(signup_id=signup.pk, actor=request.user)
+    except services.SignupRefused as exc:
+        messages.warning(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _("签退成功：%(name)s，%(start)s 签到，%(end)s 签退。")
+            % {
+                "name": signup.name,
+                "start": _hhmm(signup.checked_in_at),
+                "end": _hhmm(signup.checked_out_at),
+            },
+        )
     return redirect(_page_url(event, request.POST.get("q", "")))
 
 

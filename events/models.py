@@ -77,6 +77,8 @@ class Signup(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    # Volunteer shifts count the time served from check-in to check-out.
+    checked_out_at = models.DateTimeField(_("签退时间"), null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("报名登记人"),
@@ -142,6 +144,7 @@ class SignupLog(models.Model):
         CANCEL = "cancel", _("取消")
         CHECK_IN = "check_in", _("签到")
         UNDO_CHECK_IN = "undo_check_in", _("撤销签到")
+        CHECK_OUT = "check_out", _("签退")
         WALK_IN = "walk_in", _("现场登记")
 
     signup = models.ForeignKey(Signup, on_delete=models.CASCADE, related_name="logs")

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 import unicodedata
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
@@ -590,8 +590,27 @@ def signup_check_in_undo(*, signup_id: int, actor: User) -> Signup:
         raise SignupRefused(_("%(name)s 是现场登记的，不能撤销签到。") % {"name": signup.name})
     signup.checked_in_at = None
     signup.checked_in_by = None
-    signup.save(update_fields=["checked_in_at", "checked_in_by"])
+    signup.checked_out_at = None
+    signup.save(update_fields=["checked_in_at", "checked_in_by", "checked_out_at"])
     _log(signup, SignupLog.Action.UNDO_CHECK_IN, actor)
+    return signup
+
+
+#: A second scan this soon after checking in is a double scan, not leaving.
+CHECK_OUT_AFTER = timedelta(minutes=10)
+
+
+@transaction.atomic
+def signup_check_out(*, signup_id: int, actor: User) -> Signup:
+    """Mark when someone checked in leaves (volunteer shifts count the time served from
+    check-in to check-out). Checking out again moves the time to now. Raises
+    ``SignupRefused`` for someone not checked in."""
+    signup = lock_row(Signup.objects.all(), pk=signup_id)
+    if signup.checked_in_at is None:
+        raise SignupRefused(_("%(name)s 还没有签到，不能签退。") % {"name": signup.name})
+    signup.checked_out_at = timezone.now()
+    signup.save(update_fields=["checked_out_at"])
+    _log(signup, SignupLog.Action.CHECK_OUT, actor)
     return signup
 
 

@@ -587,3 +587,68 @@ def test_index_lists_events_not_yet_ended(staff_client, event):
 
     assert _url("event", event.pk) in html
     assert "去年的茶话会" not in html
+
+
+# -- checking out (volunteer shifts) ------------------------------------------------------------
+
+
+@pytest.fixture
+def shift():
+    from events.choices import EventKind
+
+    return event_create(title="每月义诊", kind=EventKind.VOLUNTEER, capacity=10, party_size_max=1)
+
+
+def test_check_out_at_a_shift_by_button_and_by_a_second_scan(staff_client, staff, shift):
+    doctor = Signup.objects.create(event=shift, name="王医生", status="confirmed", party_size=1)
+    response = staff_client.post(_url("check_out", shift.pk, doctor.pk), follow=True)
+    assert "还没有签到，不能签退" in response.content.decode()
+
+    services.signup_check_in(signup_id=doctor.pk, actor=staff)
+    page = staff_client.get(_url("event", shift.pk)).content.decode()
+    assert _url("check_out", shift.pk, doctor.pk) in page  # shifts offer 签退
+    # a second scan right away is a double scan, not leaving
+    answer = staff_client.post(_url("scan", shift.pk), {"code": doctor.code}, **XHR).json()
+    assert answer["ok"] and "无需重复签到" in answer["message"]
+    doctor.refresh_from_db()
+    assert doctor.checked_out_at is None
+
+    Signup.objects.filter(pk=doctor.pk).update(
+        checked_in_at=timezone.now() - datetime.timedelta(hours=3)
+    )
+    answer = staff_client.post(_url("scan", shift.pk), {"code": doctor.code}, **XHR).json()
+    assert answer["ok"] and answer["checked_out"] and "签退成功：王医生" in answer["message"]
+    doctor.refresh_from_db()
+    assert doctor.checked_out_at is not None
+    assert SignupLog.objects.filter(signup=doctor, action=SignupLog.Action.CHECK_OUT).exists()
+
+    services.signup_check_in_undo(signup_id=doctor.pk, actor=staff)
+    doctor.refresh_from_db()
+    assert doctor.checked_out_at is None  # undoing the check-in clears the check-out too
+
+
+def test_ordinary_events_have_no_check_out(staff_client, staff, event, wang):
+    services.signup_check_in(signup_id=wang.pk, actor=staff)
+    Signup.objects.filter(pk=wang.pk).update(
+        checked_in_at=timezone.now() - datetime.timedelta(hours=3)
+    )
+    answer = staff_client.post(_url("scan", event.pk), {"code": wang.code}, **XHR).json()
+    assert "无需重复签到" in answer["message"]
+    assert (
+        _url("check_out", event.pk, wang.pk)
+        not in staff_client.get(_url("event", event.pk)).content.decode()
+    )
+
+
+@pytest.mark.parametrize("persona", list(EXPECTED))
+def test_check_out_by_persona(client_for, staff, shift, persona):
+    person = Signup.objects.create(event=shift, name="李护士", status="confirmed", party_size=1)
+    services.signup_check_in(signup_id=person.pk, actor=staff)
+    path = _url("check_out", shift.pk, person.pk)
+    response = client_for(persona).post(path)
+    person.refresh_from_db()
+    if EXPECTED[persona] == OK:
+        assert response.status_code == 302 and person.checked_out_at is not None
+    else:
+        assert _outcome(response, path) == EXPECTED[persona]
+        assert person.checked_out_at is None

@@ -221,6 +221,13 @@ def test_a_shift_check_in_proposes_the_hours(world, staff, skills):
     [proposal] = selectors.hours_proposals(helper)
     assert proposal.taking == taking
     assert proposal.ended_at == clinic.ends_at and proposal.hours == Decimal("1.83")
+    # checked out at the door: the proposal ends there
+    signup.checked_out_at = starts + timedelta(minutes=70)
+    signup.save()
+    [proposal] = selectors.hours_proposals(helper)
+    assert proposal.hours == Decimal("1.00")
+    signup.checked_out_at = None
+    signup.save()
 
     client_response = None
     from django.test import Client

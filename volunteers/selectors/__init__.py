@@ -536,7 +536,7 @@ def hours_proposals(volunteer: Volunteer) -> list[HoursProposal]:
     proposals = []
     for taking in takings:
         start = taking.signup.checked_in_at
-        end = getattr(taking.signup, "checked_out_at", None) or taking.event.ends_at
+        end = taking.signup.checked_out_at or taking.event.ends_at
         end = min(end, now)
         if end > start:
             proposals.append(HoursProposal(taking=taking, started_at=start, ended_at=end))
