@@ -179,13 +179,15 @@ def _write(plan: Plan, *, actor: User | None, source: str, outcome: Outcome) -> 
     changes = [(h, HouseholdChange.Kind.CREATED) for h in plan.new_households] + [
         (h, HouseholdChange.Kind.IMPORTED) for h in plan.changed_households
     ]
-    HouseholdChange.objects.bulk_create(
-        [
-            HouseholdChange(household=h, kind=kind, actor=actor, detail={"source": source})
-            for h, kind in changes
-        ],
-        batch_size=CHUNK,
-    )
+    history = [
+        HouseholdChange(household=h, kind=kind, actor=actor, detail={"source": source})
+        for h, kind in changes
+    ]
+    if copy:
+        _reserve_ids(connection, HouseholdChange, history)
+        _copy(connection, HouseholdChange, history)
+    else:
+        HouseholdChange.objects.bulk_create(history, batch_size=CHUNK)
     transaction.on_commit(register_changed)
     access_log_record(
         user=actor,
