@@ -13,7 +13,17 @@ from django.utils.translation import gettext as _
 
 from .. import normalize as n
 from ..models import Community, GridGroup
-from .base import ABROAD_CATEGORIES, CHUNK, PARSERS, Outcome, Rejected, Row, Table, _blank
+from .base import (
+    ABROAD_CATEGORIES,
+    CHUNK,
+    PARSERS,
+    Outcome,
+    Rejected,
+    Row,
+    Table,
+    _blank,
+    cycles_unchecked,
+)
 
 # --- checking ----------------------------------------------------------------------------------
 
@@ -112,6 +122,7 @@ def _member_identity(key: str, values: dict) -> tuple:
     return (key, "name", values.get("name"), values.get("birth_date"))
 
 
+@cycles_unchecked()
 def check_rows(
     table: Table, mapping: dict[str, str], *, progress: Callable[[int], None] | None = None
 ) -> tuple[list[Row], Outcome]:

@@ -18,6 +18,7 @@ from .base import (
     ImportFileError,
     Table,
     _blank,
+    cycles_unchecked,
     wrong_type_message,
 )
 from .limits import Limits, check_extent, check_size, check_xlsx
@@ -105,6 +106,7 @@ def _read_csv(path: Path, limits: Limits, nrows: int | None = None) -> list[list
     return data
 
 
+@cycles_unchecked()
 def read_table(
     path: Path,
     header_row: int | None = None,

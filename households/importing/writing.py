@@ -26,7 +26,16 @@ from accounts.models import User
 
 from ..models import AccessLog, Household, HouseholdChange, Member
 from ..services import access_log_record, register_changed
-from .base import CHUNK, HOUSEHOLD_FIELDS, MEMBER_FIELDS, ImportFileError, Outcome, Row, Table
+from .base import (
+    CHUNK,
+    HOUSEHOLD_FIELDS,
+    MEMBER_FIELDS,
+    ImportFileError,
+    Outcome,
+    Row,
+    Table,
+    cycles_unchecked,
+)
 from .checking import check_rows
 from .limits import Limits
 from .locks import RegisterChanged, import_lock
@@ -204,6 +213,7 @@ def _concurrent_write(exc: Exception) -> bool:
     return getattr(exc.__cause__, "sqlstate", None) in _CONCURRENT_SQLSTATES
 
 
+@cycles_unchecked()
 def run_import(
     rows: list[Row],
     outcome: Outcome,
