@@ -59,7 +59,9 @@ def clean_text(value) -> str:
         value = int(value)
     if isinstance(value, date):
         value = value.isoformat()
-    text = unicodedata.normalize("NFKC", str(value)).translate(_INVISIBLE)
+    text = str(value)
+    if not text.isascii():  # NFKC leaves ASCII as it is, and the invisible ones are not ASCII
+        text = unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
     return " ".join(text.split())
 
 
@@ -99,6 +101,9 @@ _DATE_RE = re.compile(
     r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
 )
 _SERIAL_RE = re.compile(r"\d{4,5}(?:\.\d+)?")
+_YEAR_RE = re.compile(r"(19|20)\d\d|2100")
+_NUMBER_RE = re.compile(r"\d{1,5}(\.\d+)?")
+_EIGHT_DIGITS_RE = re.compile(r"\d{8}")
 
 
 def _from_serial(serial: int, text: str) -> date:
@@ -130,14 +135,14 @@ def parse_date(value, *, today: date | None = None) -> date | None:
         return None
     if isinstance(value, bool):
         raise _date_error(text)
-    if re.fullmatch(r"(19|20)\d\d|2100", text):
+    if _YEAR_RE.fullmatch(text):
         raise NormalizeError(
             _("日期“%(value)s”只有年份，请写完整的年月日，如 1980-01-31"), {"value": text}
         )
-    numeric = isinstance(value, int | float) and re.fullmatch(r"\d{1,5}(\.\d+)?", text)
+    numeric = isinstance(value, int | float) and _NUMBER_RE.fullmatch(text)
     if numeric or _SERIAL_RE.fullmatch(text):
         return _check_range(_from_serial(int(float(text)), text), text, today)
-    if re.fullmatch(r"\d{8}", text):
+    if _EIGHT_DIGITS_RE.fullmatch(text):
         parts = (text[:4], text[4:6], text[6:])
     elif match := _DATE_RE.fullmatch(text):
         parts = match.groups()

@@ -56,6 +56,10 @@ def error_text(func, value) -> str:
         (date(1980, 1, 31), "1980-01-31"),
         (None, ""),
         ("   ", ""),
+        # plain ASCII skips NFKC (it would change nothing) but not the spaces
+        ("  1980-01-31\t", "1980-01-31"),
+        ("138 1234\r\n5678", "138 1234 5678"),
+        ("Tom\u00a0Lee", "Tom Lee"),  # a no-break space is not ASCII: NFKC makes it a space
     ],
 )
 def test_clean_text(raw, clean):
