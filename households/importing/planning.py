@@ -222,6 +222,7 @@ def plan_rows(rows: list[Row], outcome: Outcome, cells: dict[int, list]) -> Plan
     people = _People({k: h for k, h in plan.households.items() if h.pk}, id_numbers)
     for key in plan.households:
         people.people.setdefault(key, [])
+    new_keys = {key for key, household in plan.households.items() if household.pk is None}
     accepted: dict[str, list[Row]] = {}
     queued: set[int] = set()
     quick = _quick_members()
@@ -229,7 +230,8 @@ def plan_rows(rows: list[Row], outcome: Outcome, cells: dict[int, list]) -> Plan
         key, values = row.household_key, row.values
         if key not in plan.households:
             continue
-        member = people.find(key, values)
+        # no one is known yet in a household the register does not hold
+        member = None if key in new_keys else people.find(key, values)
         if member is None:
             member = _new_member(values, quick=quick)
             refusal = people.problem(member, key, member.name, member.birth_date, member.id_number)

@@ -11,6 +11,8 @@ from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.utils.translation import gettext as _
 from pypinyin import lazy_pinyin
+from pypinyin.constants import RE_HANS
+from pypinyin.seg.mmseg import seg as phrase_cut
 from pypinyin.seg.simpleseg import seg as pinyin_words
 
 from accounts.models import User
@@ -42,7 +44,10 @@ def name_pinyin(name: str) -> tuple[str, str]:
     dictionary, single characters, runs of other text), and each word's syllables are worked
     out once: names share their surnames and given-name characters far more than they share
     whole names. The result is ``lazy_pinyin(name)``'s (tests/households/test_services.py)."""
-    syllables = [s for word in pinyin_words(name) for s in _word_syllables(word)]
+    # A name of Han characters only (nearly all) is one run: pinyin_words would only cut it by
+    # the phrase dictionary, after looking at it a character at a time.
+    words = phrase_cut.cut(name) if RE_HANS.match(name) else pinyin_words(name)
+    syllables = [s for word in words for s in _word_syllables(word)]
     initials = [s[0] for s in syllables]
     return "".join(syllables)[:160], "".join(initials)[:40]
 
