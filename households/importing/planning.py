@@ -167,9 +167,9 @@ _FROM_ROW = list(MEMBER_FIELDS.items())
 
 def _quick_members() -> bool:
     """Whether new people may skip ``Model.__init__``: only while nothing listens to its
-    signals (nothing does today). The quick way, its attributes and state set as
-    ``Member(*values)`` sets them, takes a tenth of the time, which counts for a million
-    people; ``Model.__init__`` sends two signals and walks every field for each."""
+    signals (nothing does today). The quick way sets the attributes and the state that
+    ``Member(**attributes)`` would set, in a tenth of the time, which counts for a million
+    people: ``Model.__init__`` sends two signals and walks every field for each."""
     return not (pre_init.has_listeners(Member) or post_init.has_listeners(Member))
 
 
