@@ -45,8 +45,9 @@ def name_pinyin(name: str) -> tuple[str, str]:
     out once: names share their surnames and given-name characters far more than they share
     whole names. The result is ``lazy_pinyin(name)``'s (tests/households/test_services.py)."""
     # A name of Han characters only (nearly all) is one run: pinyin_words would only cut it by
-    # the phrase dictionary, after looking at it a character at a time.
-    words = phrase_cut.cut(name) if RE_HANS.match(name) else pinyin_words(name)
+    # the phrase dictionary, after looking at it a character at a time. fullmatch: RE_HANS
+    # ends in "$", which match() lets a trailing newline past.
+    words = phrase_cut.cut(name) if RE_HANS.fullmatch(name) else pinyin_words(name)
     syllables = [s for word in words for s in _word_syllables(word)]
     initials = [s[0] for s in syllables]
     return "".join(syllables)[:160], "".join(initials)[:40]

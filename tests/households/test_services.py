@@ -190,6 +190,7 @@ def test_places_are_written_within_scope(world, cadre, staff):
         "Zhang Wei",
         "１２３",
         "",
+        "下不了\n",  # not all Han: pypinyin cuts it 下 不 了 (le), not 下 不了 (liao)
     ],
 )
 def test_the_pinyin_of_a_name_is_pypinyins(name):
