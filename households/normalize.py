@@ -59,7 +59,9 @@ def clean_text(value) -> str:
         value = int(value)
     if isinstance(value, date):
         value = value.isoformat()
-    text = unicodedata.normalize("NFKC", str(value)).translate(_INVISIBLE)
+    text = str(value)
+    if not text.isascii():  # NFKC leaves ASCII as it is, and the invisible ones are not ASCII
+        text = unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
     return " ".join(text.split())
 
 
@@ -99,6 +101,9 @@ _DATE_RE = re.compile(
     r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
 )
 _SERIAL_RE = re.compile(r"\d{4,5}(?:\.\d+)?")
+_YEAR_RE = re.compile(r"(19|20)\d\d|2100")
+_NUMBER_RE = re.compile(r"\d{1,5}(\.\d+)?")
+_EIGHT_DIGITS_RE = re.compile(r"\d{8}")
 
 
 def _from_serial(serial: int, text: str) -> date:
@@ -113,29 +118,31 @@ def _from_serial(serial: int, text: str) -> date:
     return date(1899, 12, 31 if serial < 60 else 30) + timedelta(days=serial)
 
 
-def parse_date(value) -> date | None:
+def parse_date(value, *, today: date | None = None) -> date | None:
     """A date from a date cell, an Excel serial number or the usual ways of writing one.
 
     Four-digit numbers from 1900 to 2100 are refused as a bare year rather than read as
     serials (which would be days in 1905): "出生年月" columns often hold only the year.
+    ``today`` (default: today in the current time zone) is the latest date accepted; an import
+    works it out once for all its rows.
     """
     if isinstance(value, datetime):
         value = value.date()
     if isinstance(value, date):
-        return _check_range(value, value.isoformat())
+        return _check_range(value, value.isoformat(), today)
     text = clean_text(value)
     if not text:
         return None
     if isinstance(value, bool):
         raise _date_error(text)
-    if re.fullmatch(r"(19|20)\d\d|2100", text):
+    if _YEAR_RE.fullmatch(text):
         raise NormalizeError(
             _("日期“%(value)s”只有年份，请写完整的年月日，如 1980-01-31"), {"value": text}
         )
-    numeric = isinstance(value, int | float) and re.fullmatch(r"\d{1,5}(\.\d+)?", text)
+    numeric = isinstance(value, int | float) and _NUMBER_RE.fullmatch(text)
     if numeric or _SERIAL_RE.fullmatch(text):
-        return _check_range(_from_serial(int(float(text)), text), text)
-    if re.fullmatch(r"\d{8}", text):
+        return _check_range(_from_serial(int(float(text)), text), text, today)
+    if _EIGHT_DIGITS_RE.fullmatch(text):
         parts = (text[:4], text[4:6], text[6:])
     elif match := _DATE_RE.fullmatch(text):
         parts = match.groups()
@@ -145,15 +152,15 @@ def parse_date(value) -> date | None:
         result = date(*map(int, parts))
     except ValueError:
         raise _date_error(text) from None
-    return _check_range(result, text)
+    return _check_range(result, text, today)
 
 
 def _date_error(text: str) -> NormalizeError:
     return NormalizeError(_BAD_DATE, {"value": text})
 
 
-def _check_range(value: date, text: str) -> date:
-    if value > timezone.localdate():
+def _check_range(value: date, text: str, today: date | None = None) -> date:
+    if value > (today or timezone.localdate()):
         raise NormalizeError(_("日期“%(value)s”晚于今天，请核对"), {"value": text})
     if value.year < 1900:
         raise NormalizeError(_("日期“%(value)s”早于1900年，请核对"), {"value": text})
@@ -286,8 +293,9 @@ def id_check_char(first17: str) -> str:
     return _ID_CHECK[sum(int(d) * w for d, w in zip(first17, _ID_WEIGHTS, strict=True)) % 11]
 
 
-def parse_id_number(value) -> str | None:
-    """An 18-character PRC resident identity number, upper-case X, checked."""
+def parse_id_number(value, *, today: date | None = None) -> str | None:
+    """An 18-character PRC resident identity number, upper-case X, checked (the birth date in
+    it no later than ``today``, by default today in the current time zone)."""
     text = "".join(clean_text(value).split()).upper()
     if not text:
         return None
@@ -302,7 +310,7 @@ def parse_id_number(value) -> str | None:
         born = date(int(text[6:10]), int(text[10:12]), int(text[12:14]))
     except ValueError:
         born = None
-    if born is None or born > timezone.localdate() or born.year < 1900:
+    if born is None or born > (today or timezone.localdate()) or born.year < 1900:
         raise NormalizeError(
             _("身份证号“%(value)s”里的出生日期（第7–14位）“%(born)s”不对，请核对"),
             {"value": text, "born": text[6:14]},
@@ -312,9 +320,9 @@ def parse_id_number(value) -> str | None:
     return text
 
 
-def id_number_birth_date(number) -> date:
+def id_number_birth_date(number, *, today: date | None = None) -> date:
     """Birth date encoded in characters 7–14 of an identity number."""
-    text = parse_id_number(number)
+    text = parse_id_number(number, today=today)
     if text is None:
         raise NormalizeError(_("身份证号是空的"))
     return date(int(text[6:10]), int(text[10:12]), int(text[12:14]))

@@ -18,6 +18,7 @@ from .base import (
     ImportFileError,
     Table,
     _blank,
+    cycles_unchecked,
     wrong_type_message,
 )
 from .limits import Limits, check_extent, check_size, check_xlsx
@@ -105,6 +106,7 @@ def _read_csv(path: Path, limits: Limits, nrows: int | None = None) -> list[list
     return data
 
 
+@cycles_unchecked()
 def read_table(
     path: Path,
     header_row: int | None = None,
@@ -166,8 +168,11 @@ def read_table(
         raise ImportFileError(_("找不到表头：文件的行数比表头所在行还少。"))
     headers = [n.clean_text(c) for c in data[index]]
     width = len(headers)
+    # each row exactly as wide as the header (the readers' rows are lists of our own)
     rows = [
-        (i + 1, (list(row) + [None] * width)[:width]) for i, row in enumerate(data) if i > index
+        (i + 1, row if len(row) == width else (list(row) + [None] * width)[:width])
+        for i, row in enumerate(data)
+        if i > index
     ]
     return Table(headers=headers, header_row=index + 1, rows=rows)
 

@@ -367,3 +367,53 @@ def test_template_download_reimports_cleanly(client_for, world, tmp_path):
     _t, outcome = import_file(path, write=True, actor=None)
     assert not outcome.rejected, [r.reason for r in outcome.rejected]
     assert Member.objects.count() == 2
+
+
+# --- the cyclic garbage collector during an import ---------------------------------------------
+
+
+def test_the_collector_is_paused_while_the_file_is_read_checked_and_written(
+    world, tmp_path, monkeypatch
+):
+    import gc
+
+    from households.importing import base, checking, reading, writing
+
+    paused = {}
+
+    def watch(stage, real):
+        def watched(*args, **kwargs):
+            paused[stage] = not gc.isenabled()
+            return real(*args, **kwargs)
+
+        return watched
+
+    monkeypatch.setattr(reading, "check_xlsx", watch("read", reading.check_xlsx))
+    monkeypatch.setitem(checking.PARSERS, "name", watch("check", base.PARSERS["name"]))
+    monkeypatch.setattr(writing, "plan_rows", watch("compare", writing.plan_rows))
+    monkeypatch.setattr(writing, "_write", watch("write", writing._write))
+    assert gc.isenabled()
+    _t, outcome = import_file(write_xlsx(tmp_path / "a.xlsx", family()), write=True, actor=None)
+    assert outcome.summary()["members"]["created"] == 2
+    assert paused == {"read": True, "check": True, "compare": True, "write": True}
+    assert gc.isenabled()  # running again afterwards
+
+
+def test_the_collector_runs_again_after_a_failed_stage_and_stays_off_if_it_was():
+    import gc
+
+    from households.importing.base import cycles_unchecked
+
+    with pytest.raises(ValueError), cycles_unchecked():
+        with cycles_unchecked():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the inner one leaves it as it found it
+        raise ValueError
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with cycles_unchecked():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

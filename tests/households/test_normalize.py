@@ -56,6 +56,10 @@ def error_text(func, value) -> str:
         (date(1980, 1, 31), "1980-01-31"),
         (None, ""),
         ("   ", ""),
+        # plain ASCII skips NFKC (it would change nothing) but not the spaces
+        ("  1980-01-31\t", "1980-01-31"),
+        ("138 1234\r\n5678", "138 1234 5678"),
+        ("Tom\u00a0Lee", "Tom Lee"),  # a no-break space is not ASCII: NFKC makes it a space
     ],
 )
 def test_clean_text(raw, clean):
@@ -126,6 +130,14 @@ def test_serial_60_is_excels_non_existent_leap_day():
 @pytest.mark.parametrize("raw", [TOMORROW, TOMORROW.isoformat(), "2999年1月1日"])
 def test_future_date_is_refused(raw):
     assert "晚于今天" in error_text(parse_date, raw)
+
+
+@pytest.mark.parametrize("raw", [date(2020, 5, 2), "2020-05-02", 43953])
+def test_the_latest_date_can_be_given_once_for_many_rows(raw):
+    # an import works today out once; a date after the day it names is refused
+    assert parse_date(raw, today=date(2020, 5, 2)) == date(2020, 5, 2)
+    with pytest.raises(NormalizeError, match="晚于今天"):
+        parse_date(raw, today=date(2020, 5, 1))
 
 
 @pytest.mark.parametrize("raw", ["1899-12-31", date(1850, 5, 1)])
@@ -357,6 +369,14 @@ def test_impossible_birth_date_in_the_number(born):
 def test_birth_date_from_the_number():
     assert id_number_birth_date("11010519491231002X") == date(1949, 12, 31)
     assert id_number_birth_date(with_check("33090220000229123")) == date(2000, 2, 29)
+
+
+def test_an_id_number_is_checked_against_the_day_given():
+    number = with_check("33090220200502123")
+    assert parse_id_number(number, today=date(2020, 5, 2)) == number
+    assert id_number_birth_date(number, today=date(2020, 5, 2)) == date(2020, 5, 2)
+    with pytest.raises(NormalizeError, match="出生日期"):
+        parse_id_number(number, today=date(2020, 5, 1))
 
 
 def test_birth_date_of_a_bad_number_is_an_error():

@@ -173,3 +173,44 @@ def test_places_are_written_within_scope(world, cadre, staff):
             actor=cadre, community_id=world.community_b.pk, changes={"name": "改名"}
         )
     assert not GridGroup.objects.filter(community=world.community_b, name="第三小组").exists()
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "张伟明",
+        "欧阳娜娜",  # a two-character surname, one word of the dictionary
+        "曾国藩",  # 曾 read zeng as a surname, ceng elsewhere: the phrase decides
+        "单田芳",
+        "重庆长",
+        "长孙无忌",
+        "Tom 张",
+        "王·伟",
+        "李\u3000明",
+        "Zhang Wei",
+        "１２３",
+        "",
+        "下不了\n",  # not all Han: pypinyin cuts it 下 不 了 (le), not 下 不了 (liao)
+    ],
+)
+def test_the_pinyin_of_a_name_is_pypinyins(name):
+    # name_pinyin works each word of a name out once; the answer is lazy_pinyin's for the name
+    from pypinyin import lazy_pinyin
+
+    syllables = [p for chunk in lazy_pinyin(name, errors="default") for p in chunk.lower().split()]
+    expected = ("".join(syllables)[:160], "".join(s[0] for s in syllables)[:40])
+    services.name_pinyin.cache_clear()
+    assert services.name_pinyin(name) == expected
+
+
+def test_the_pinyin_of_many_names_is_pypinyins():
+    import random
+
+    from pypinyin import lazy_pinyin
+
+    characters = "陈林王张李刘黄吴曾单解仇朴区查乐覃长重行朝都还会着了石柏欧阳司马诸葛伟明华英秀芳"
+    rng = random.Random(9)
+    names = {"".join(rng.choices(characters, k=rng.randint(1, 4))) for _ in range(2000)}
+    for name in names:
+        syllables = lazy_pinyin(name, errors="default")
+        assert services.name_pinyin(name)[0] == "".join(syllables)[:160], name
