@@ -10,7 +10,7 @@ ADDR ?= 127.0.0.1:8000
 PYTEST_ARGS ?= -n 2
 
 .DEFAULT_GOAL := help
-.PHONY: help install messages makemessages migrate seed run worker test test-e2e lint format check-deploy bench bench-register bench-signups bench-faults lock clean
+.PHONY: help install messages makemessages migrate seed run worker test test-e2e lint format check-deploy bench bench-register bench-signups bench-faults bench-volunteers lock clean
 
 help:
 	@echo "make run      serve the portal with demo data at http://$(ADDR)/ (Ctrl-C stops it)"
@@ -80,6 +80,15 @@ bench-signups: messages
 # sign-up lost, every notice delivered once per channel afterwards (~5 min, mostly the sweeper).
 bench-faults: messages
 	$(PY) bench/faults.py $(BENCH_ARGS)
+
+# 5,000 volunteers beside a 1,000,000-member register: proposing volunteers for a request
+# (in-process and the admin page over HTTP, beside /healthz), then 100 volunteers at once for
+# the 20 places of a shift: exactly 20 taken, 0 errors. Builds its register once (~5 min) in
+# BENCH_VOLUNTEERS_DATABASE_URL; Redis DBs 2 and 3.
+bench-volunteers: messages
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk; } || \
+		{ echo "bench needs wrk: apt-get install wrk"; exit 1; }
+	$(PY) bench/volunteers.py $(BENCH_ARGS)
 
 # The register at a million members (generates the files once into var/bench; ~30 min).
 bench-register: messages
