@@ -119,6 +119,35 @@ def test_member_rows_show_their_own_labels(world, client_for):
     assert "归侨" in row and "美国" not in row
 
 
+def _row_of(html: str, text: str) -> str:
+    return next(r for r in re.findall(r"<tr[^>]*>.*?</tr>", html, re.S) if text in r)
+
+
+def test_each_row_links_to_its_own_household(world, client_for):
+    """The rows' URLs are reversed once a page and filled in with each row's id."""
+    client = client_for("staff")
+    households = client.get(HOUSEHOLDS).content.decode()
+    members = client.get(MEMBERS).content.decode()
+    for household in world.households.values():
+        url = reverse("households_household:inspect", args=[household.pk])
+        assert f'<a href="{url}">{household.householder_name}</a>' in _row_of(
+            households, household.householder_name
+        )
+    for member in (world.mA1, world.mA1b, world.mB1):
+        url = reverse("households_household:inspect", args=[member.household_id])
+        assert f'<a href="{url}">{member.name}</a>' in _row_of(members, member.name)
+
+
+def test_cells_are_escaped(world, client_for):
+    HouseholdFactory(grid_group=world.a1, householder_name="<b>李</b>", address="x")
+    MemberFactory(household=world.hA1, name="<i>周</i>")
+    client = client_for("staff")
+    households = client.get(HOUSEHOLDS).content.decode()
+    assert "&lt;b&gt;李&lt;/b&gt;" in households and "<b>李</b>" not in households
+    members = client.get(MEMBERS).content.decode()
+    assert "&lt;i&gt;周&lt;/i&gt;" in members and "<i>周</i>" not in members
+
+
 # --- the page furniture kept for the register lists ----------------------------------------
 
 
