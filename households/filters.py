@@ -12,6 +12,7 @@ from django.forms.utils import flatatt
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.filters import WagtailFilterSet
 
@@ -112,7 +113,30 @@ class _ScopedChoicesMixin:
                 field = form.fields[name]
                 field.widget.choices = [("", field.empty_label), *choices]
             form._place_choices_set = True
+            self._place_choices = (tuple(communities), tuple(groups))
         return form
+
+    def drilldown_key(self) -> tuple:
+        """All that Wagtail's filter panel (the drilldown of every filter's field) is rendered
+        from, besides the code: the filter set, the language, the places the user may choose
+        from, the values asked for and the fields that refused theirs. Equal keys render equal
+        panels, so the panel is kept by this key (households/templatetags/register_admin.py).
+        The places are in the key themselves, not the register's version: a panel can never
+        outlive the options it shows, whether or not the shared cache is up."""
+        form = self.form
+        data = form.data
+        values = tuple(
+            (name, tuple(data.getlist(name)) if hasattr(data, "getlist") else (data.get(name),))
+            for name in form.fields
+        )
+        return (
+            type(self).__module__,
+            type(self).__qualname__,
+            get_language(),
+            self._place_choices,
+            values,
+            tuple(sorted(form.errors)),
+        )
 
 
 def _yes_no(label):

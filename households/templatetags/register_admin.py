@@ -14,16 +14,22 @@ same furniture with these two tags, which call Wagtail's own tags and keep their
   itself.
 - the shortcuts dialog per language, platform (Mac or not) and the user's shortcut setting,
   in this process (it holds nothing personal).
+- the filter panel (Wagtail's ``_filters.html``: a drilldown with every filter's field, ~250
+  countries among them) per everything it is rendered from (``drilldown_key`` of the register's
+  filter sets: the places the user may choose, the values asked for, the language), in this
+  process. A panel is a pure function of its key: it is never stale, only evicted.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+from collections import OrderedDict
 
 import wagtail
 from django import template
 from django.core.cache import cache
+from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from wagtail.admin.templatetags import wagtailadmin_tags
@@ -91,3 +97,27 @@ def register_keyboard_shortcuts_dialog(context):
         if len(_shortcuts_dialogs) < 64:
             _shortcuts_dialogs[key] = dialog
     return mark_safe(dialog)
+
+
+#: Rendered filter panels by ``drilldown_key``, the most recently used last.
+_drilldowns: OrderedDict[tuple, str] = OrderedDict()
+#: ~30 KB each (the countries): a few MB per process at most.
+DRILLDOWNS_KEPT = 128
+
+
+@register.simple_tag
+def register_filters_drilldown(filters):
+    """Wagtail's ``{% include "wagtailadmin/shared/headers/_filters.html" with filters=filters
+    only %}``, kept per ``filters.drilldown_key()`` (see the module docstring)."""
+    key_of = getattr(filters, "drilldown_key", None)
+    key = key_of() if key_of is not None else None
+    panel = _drilldowns.get(key) if key is not None else None
+    if panel is None:
+        panel = render_to_string("wagtailadmin/shared/headers/_filters.html", {"filters": filters})
+        if key is not None:
+            _drilldowns[key] = panel
+            if len(_drilldowns) > DRILLDOWNS_KEPT:
+                _drilldowns.popitem(last=False)
+    else:
+        _drilldowns.move_to_end(key)
+    return mark_safe(panel)  # Wagtail's own template's output

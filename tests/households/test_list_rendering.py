@@ -5,6 +5,7 @@ The world is the "two communities" world of conftest.py."""
 from __future__ import annotations
 
 import re
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -151,17 +152,28 @@ def test_cells_are_escaped(world, client_for):
 # --- the page furniture kept for the register lists ----------------------------------------
 
 
+def _wagtail_template(name: str) -> str:
+    import wagtail
+
+    return (Path(wagtail.__file__).parent / "admin/templates/wagtailadmin" / name).read_text()
+
+
+def _our_template(name: str) -> str:
+    return (Path(settings.BASE_DIR) / "templates/households/admin" / name).read_text()
+
+
+def _block(name: str, text: str) -> str:
+    """The block ``name`` of a template, unindented (the outer one when blocks nest)."""
+    found = re.search(rf"( *)\{{% block {name} %\}}.*?\n\1\{{% endblock %\}}", text, re.S)
+    assert found, f"no block {name}"
+    return textwrap.dedent(found.group(0))
+
+
 def test_the_register_lists_furniture_is_wagtails_with_the_kept_tags():
     """The list template carries a copy of wagtailadmin/base.html's "furniture" block with
     two tags swapped: when Wagtail changes that block, copy it again."""
-    import wagtail
-
-    wagtail_base = Path(wagtail.__file__).parent / "admin/templates/wagtailadmin/base.html"
-    ours = Path(settings.BASE_DIR) / "templates/households/admin/register_index.html"
-    block = re.compile(r"\{% block furniture %\}.*?\n\{% endblock %\}", re.S)
     expected = (
-        block.search(wagtail_base.read_text())
-        .group(0)
+        _block("furniture", _wagtail_template("base.html"))
         .replace("{% sidebar_props %}", "{% register_sidebar_props %}")
         .replace("{% keyboard_shortcuts_dialog %}", "{% register_keyboard_shortcuts_dialog %}")
         .replace(
@@ -173,7 +185,66 @@ def test_the_register_lists_furniture_is_wagtails_with_the_kept_tags():
             "{% block branding_logo %}{{ block.super }}{% endblock %}",
         )
     )
-    assert block.search(ours.read_text()).group(0) == expected
+    assert _block("furniture", _our_template("register_index.html")) == expected
+
+
+def test_the_register_lists_header_is_wagtails_with_the_kept_filter_panel():
+    """Two more copies: generic/base.html's "slim_header" block includes our header instead of
+    Wagtail's, and our header is Wagtail's with the filter panel's include swapped for the
+    kept one. When Wagtail changes either block, copy it again."""
+    wagtail_header = '{% include "wagtailadmin/shared/headers/slim_header.html" '
+    expected = _block("slim_header", _wagtail_template("generic/base.html"))
+    assert wagtail_header in expected
+    expected = expected.replace(wagtail_header, '{% include "households/admin/slim_header.html" ')
+    assert _block("slim_header", _our_template("register_index.html")) == expected
+
+    wagtail_panel = (
+        '{% include "wagtailadmin/shared/headers/_filters.html" with filters=filters only %}'
+    )
+    expected = _block("search_form", _wagtail_template("shared/headers/slim_header.html"))
+    assert wagtail_panel in expected
+    expected = expected.replace(wagtail_panel, "{% register_filters_drilldown filters %}")
+    assert _block("search_form", _our_template("slim_header.html")) == expected
+
+
+def _panel(html: str) -> str:
+    """The filter panel of a list page, whitespace aside."""
+    outlet = r'data-w-drilldown-w-dropdown-outlet="[^"]*"\s*>'
+    found = re.search(outlet + r"(.*)</div>\s*<input hidden", html, re.S)
+    assert found, "no filter panel"
+    return " ".join(found.group(1).split())
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{}, {"community": "A"}, {"grid_group": "b1", "status": "active"}, {"community": "999999"}],
+    ids=["none", "community", "group and status", "unknown community"],
+)
+@pytest.mark.parametrize("persona", ["group_leader", "staff"])
+def test_the_kept_filter_panel_is_the_one_wagtail_renders(world, client_for, persona, params):
+    from django.template.loader import render_to_string
+
+    places = {"A": world.community_a.pk, "b1": world.b1.pk}
+    query = {name: places.get(value, value) for name, value in params.items()}
+    client = client_for(persona)
+    client.get(HOUSEHOLDS, query)  # the panel kept, if it was not already
+    response = client.get(HOUSEHOLDS, query)
+    filters = response.context["filters"]
+    wagtails = render_to_string("wagtailadmin/shared/headers/_filters.html", {"filters": filters})
+    assert _panel(response.content.decode()) == " ".join(wagtails.split())
+
+
+def test_the_kept_filter_panel_shows_the_values_asked_for(world, client_for):
+    client = client_for("staff")
+    chosen = r'<option value="{}" selected>'
+    html = client.get(HOUSEHOLDS, {"community": world.community_a.pk}).content.decode()
+    assert re.search(chosen.format(world.community_a.pk), _panel(html))
+    html = client.get(HOUSEHOLDS, {"community": world.community_b.pk}).content.decode()
+    assert re.search(chosen.format(world.community_b.pk), _panel(html))
+    assert not re.search(chosen.format(world.community_a.pk), _panel(html))
+    # a community outside a group leader's scope is refused in the panel too
+    html = client_for("group_leader").get(HOUSEHOLDS, {"community": world.community_b.pk})
+    assert "w-field--error" in _panel(html.content.decode())
 
 
 def _sidebar(html: str) -> str:
