@@ -207,6 +207,56 @@ def test_the_register_lists_header_is_wagtails_with_the_kept_filter_panel():
     assert _block("search_form", _our_template("slim_header.html")) == expected
 
 
+def test_the_register_lists_head_is_wagtails_with_the_config_kept_apart():
+    """The "js" block is admin_base.html's with Wagtail's configuration (built fresh for its
+    CSRF token) kept apart from the scripts, which are kept whole."""
+    wagtails = _block("js", _wagtail_template("admin_base.html"))
+    config = '{% wagtail_config as config %}\n    {{ config|json_script:"wagtail-config" }}\n'
+    extra = "{% block extra_js %}{% endblock %}\n"
+    assert config in wagtails and extra in wagtails
+    expected = wagtails.replace(
+        config, '{% register_wagtail_config %}\n    {% register_kept "js" %}\n'
+    ).replace(
+        extra, "{% block extra_js %}{{ block.super }}{% endblock %}\n    {% endregister_kept %}\n"
+    )
+    assert _block("js", _our_template("register_index.html")) == expected
+
+
+def _config(html: str) -> dict:
+    import json
+
+    found = re.search(r'<script id="wagtail-config" type="application/json">(.*?)</script>', html)
+    return json.loads(found.group(1))
+
+
+def _head(html: str) -> str:
+    """The page up to the sidebar: head, scripts and Wagtail's configuration (its token out)."""
+    head = html[: html.index("data-wagtail-sidebar-branding-logo")]
+    head = re.sub(r'"CSRF_TOKEN": "[^"]*"', "", head)
+    return " ".join(head.split())
+
+
+@pytest.mark.parametrize("url", [HOUSEHOLDS, MEMBERS])
+@pytest.mark.parametrize("persona", ["group_leader", "staff"])
+def test_the_kept_head_is_the_one_wagtail_renders(world, client_for, persona, url):
+    from django.middleware.csrf import _unmask_cipher_token
+    from django.template.loader import render_to_string
+
+    client = client_for(persona)
+    client.get(url)  # kept, if it was not already
+    response = client.get(url)
+    html = response.content.decode()
+    context = response.context[0].flatten()
+    wagtails = render_to_string(
+        "wagtailadmin/generic/index.html", context, request=response.wsgi_request
+    )
+    assert _head(html) == _head(wagtails)
+    # the token is the request's own, masked afresh on every page as Wagtail's is
+    token = _config(html)["CSRF_TOKEN"]
+    assert _unmask_cipher_token(token) == client.cookies["csrftoken"].value
+    assert _config(client.get(url).content.decode())["CSRF_TOKEN"] != token
+
+
 def _panel(html: str) -> str:
     """The filter panel of a list page, whitespace aside."""
     outlet = r'data-w-drilldown-w-dropdown-outlet="[^"]*"\s*>'
