@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.db.models import Count, IntegerField, Model, OuterRef, Subquery
 from django.db.models.functions import Coalesce
@@ -26,6 +27,7 @@ from wagtail.admin.views.generic import (
 )
 
 from core.masking import mask_phone
+from core.pagination import CappedCountPaginator
 from core.phones import display_phone
 from core.spreadsheets import SafeSpreadsheetExportMixin
 
@@ -52,6 +54,24 @@ class ScopedIndexMixin(SafeSpreadsheetExportMixin):
 
     #: The refusal's message when the search by number was over the user's hourly limit.
     search_refused = ""
+
+    results_template_name = "households/admin/register_results.html"
+
+    def get_paginator(self, queryset, per_page, orphans=0, allow_empty_first_page=True, **kwargs):
+        # counted up to REGISTER_LIST_COUNT_LIMIT rows, or to the page asked for when further
+        limit = CappedCountPaginator.limit_for(
+            page=self.request.GET.get(self.page_kwarg),
+            per_page=per_page,
+            at_least=settings.REGISTER_LIST_COUNT_LIMIT,
+        )
+        return CappedCountPaginator(
+            queryset,
+            per_page,
+            count_limit=limit,
+            orphans=orphans,
+            allow_empty_first_page=allow_empty_first_page,
+            **kwargs,
+        )
 
     def search_queryset(self, queryset):
         if self.search_query:
@@ -115,6 +135,9 @@ class ScopedIndexMixin(SafeSpreadsheetExportMixin):
             paginator = context.get("paginator")
             count = paginator.count if paginator else len(context["object_list"])
             action, filters = AccessLog.Action.LIST, _filters_of(self.request)
+            if paginator and paginator.count_capped:
+                # counted no further: the list has at least this many rows
+                filters["row_count_at_least"] = True
         # an export of an unmasking user carries full numbers: this row is its log row
         access.reveal_record(
             self.request,
