@@ -57,6 +57,16 @@ class ScopedIndexMixin(SafeSpreadsheetExportMixin):
 
     results_template_name = "households/admin/register_results.html"
 
+    #: The fields the table shows (with the relations it follows): a page reads only these;
+    #: an export reads every field.
+    page_fields: tuple[str, ...] = ()
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if self.page_fields and not self.is_export:
+            queryset = queryset.only(*self.page_fields)
+        return queryset
+
     def get_paginator(self, queryset, per_page, orphans=0, allow_empty_first_page=True, **kwargs):
         # counted up to REGISTER_LIST_COUNT_LIMIT rows, or to the page asked for when further
         limit = CappedCountPaginator.limit_for(
@@ -265,6 +275,17 @@ class HouseholdIndexView(ScopedIndexMixin, IndexView):
     default_ordering = "id"
     export_filename = "households"
 
+    page_fields = (
+        "householder_name",
+        "home_phone",
+        "is_key",
+        "is_hardship",
+        "is_empty_nest",
+        "status",
+        "community__name",
+        "grid_group__name",
+    )
+
     def get_base_queryset(self):
         members = (
             Member.objects.filter(household_id=OuterRef("pk"), is_deceased=False)
@@ -331,6 +352,18 @@ class MemberIndexView(ScopedIndexMixin, IndexView):
     search_function = staticmethod(selectors.member_search)
     default_ordering = "id"
     export_filename = "members"
+
+    page_fields = (
+        "household_id",
+        "name",
+        "gender",
+        "birth_date",
+        "category",
+        "country",
+        "mobile",
+        "household__community__name",
+        "household__grid_group__name",
+    )
 
     def get_base_queryset(self):
         return selectors.member_scope_for(self.request.user).select_related(
