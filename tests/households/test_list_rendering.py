@@ -83,6 +83,28 @@ def test_kept_options_cost_no_query(world, client_for):
     assert places == []
 
 
+@pytest.mark.parametrize("url", [HOUSEHOLDS, MEMBERS])
+def test_a_chosen_place_is_checked_against_the_kept_options(world, client_for, url):
+    """The options the user may choose are also the values accepted: no query for either."""
+    client = client_for("group_leader")
+    query = {"community": world.community_a.pk, "grid_group": world.a1.pk}
+    client.get(url, query)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url, query)
+    places = [
+        q["sql"]
+        for q in queries
+        if 'FROM "households_community"' in q["sql"] or 'FROM "households_gridgroup"' in q["sql"]
+    ]
+    assert places == []
+    shown = {f.field_label: f.value for f in response.context["view"].active_filters}
+    assert shown == {"社区": "东港社区", "侨眷小组": "东港社区 · 第一小组"}
+    # one outside the group leader's scope is refused, and filters nothing in
+    response = client.get(url, {"grid_group": world.b1.pk})
+    assert not response.context["filters"].is_valid()
+    assert "郑海生" not in response.content.decode()
+
+
 def test_a_filter_outside_the_scope_is_still_refused(world, client_for):
     html = client_for("group_leader").get(HOUSEHOLDS, {"grid_group": world.b1.pk}).content
     assert "郑海生" not in html.decode()  # hB1's householder
