@@ -1,9 +1,12 @@
 #!/usr/bin/env python
 """Register lists at a million members: the household list's first page filtered by
-community, the member list searched by a Chinese name (陈华) and by pinyin initials (zwm),
-each driven over HTTP by wrk with one connection (one request's latency) against gunicorn
-with production settings, logged in as staff, next to ``/healthz`` in the same run (the
-stack's floor on this machine: the ratio is the figure to compare across machines).
+community, the member list searched by a Chinese name (陈华) and by pinyin initials (zwm), and
+the whole member list (a million rows: its count stops at ``REGISTER_LIST_COUNT_LIMIT``), each
+driven over HTTP by wrk with one connection (one request's latency) against gunicorn with
+production settings, logged in as staff, next to ``/healthz`` in the same run (the stack's floor
+on this machine: the ratio is the figure to compare across machines). Each round also notes the
+CPU each request cost the gunicorn workers and PostgreSQL's backends (``/proc``, as
+bench/signups.py does): on a shared machine that moves far less than the latency.
 
 Goal: median ≤ 40 ms for each list.
 
@@ -35,6 +38,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from register import generate, login
 from run import PYTHON, RESULTS, ROOT, environment, start_gunicorn, wait_until_up, wrk
+from signups import CpuMeter
 
 # Redis databases of their own, apart from the other benchmarks' (5 and 6) and the tests'.
 os.environ.setdefault("BENCH_REDIS_URL", "redis://127.0.0.1:6379/10")
@@ -126,6 +130,7 @@ def measure(args, env: dict) -> dict:
         "name_search": "/admin/register/members/?" + urllib.parse.urlencode({"q": NAME}),
         "pinyin_initials_search": "/admin/register/members/?"
         + urllib.parse.urlencode({"q": INITIALS}),
+        "member_list_all": "/admin/register/members/",
         "healthz": "/healthz",
     }
     servers = {"": (f"http://127.0.0.1:{args.port}", ROOT)}
@@ -152,10 +157,18 @@ def measure(args, env: dict) -> dict:
                             raise SystemExit(f"{path}: not served as the logged-in staff user")
                 # warm: templates, the menu, the filter choices, connections
                 wrk(base + path, seconds=3, connections=1, threads=1, headers=headers)
+        # CPU per request of the server's workers and of PostgreSQL's backends (both servers
+        # share the database; the other one is idle while a URL is measured): the figure that
+        # depends least on what else the machine is doing
+        meters = {
+            label: CpuMeter(process.pid, args.database_url)
+            for label, process in zip(servers, processes, strict=True)
+        }
         for number in range(args.runs):
             # URLs and servers take turns, so a burst of load elsewhere hits all alike
             for key, path in pages.items():
                 for label, (base, _cwd) in servers.items():
+                    before = meters[label].read()
                     measured = wrk(
                         base + path,
                         seconds=args.seconds,
@@ -163,10 +176,20 @@ def measure(args, env: dict) -> dict:
                         threads=1,
                         headers=headers,
                     )
+                    spent = CpuMeter.spent(before, meters[label].read())
+                    requests = max(measured["requests"], 1)
+                    measured["cpu_ms_per_request"] = {
+                        "gunicorn_workers": round(spent["workers"] * 1000 / requests, 2),
+                        "postgres_backends": round(spent["postgres"] * 1000 / requests, 2),
+                    }
                     measured["url"] = path
                     name = f"{label}:{key}".lstrip(":")
                     rounds[name].append(measured)
-                    print(f"round {number + 1} {name}: p50 {measured['p50_ms']} ms", flush=True)
+                    print(
+                        f"round {number + 1} {name}: p50 {measured['p50_ms']} ms, CPU "
+                        f"{measured['cpu_ms_per_request']['gunicorn_workers']} ms a request",
+                        flush=True,
+                    )
     finally:
         for process in processes:
             process.send_signal(signal.SIGTERM)
@@ -189,8 +212,13 @@ def measure(args, env: dict) -> dict:
             "url": measured[0]["url"],
             "p50_ms": round(p50, 2),
             "p95_ms": round(statistics.median(r["p95_ms"] for r in measured), 2),
+            "cpu_ms_per_request": {
+                kind: round(statistics.median(r["cpu_ms_per_request"][kind] for r in measured), 2)
+                for kind in ("gunicorn_workers", "postgres_backends")
+            },
             "rounds": [
-                {k: r[k] for k in ("p50_ms", "p95_ms", "requests", "errors")} for r in measured
+                {k: r[k] for k in ("p50_ms", "p95_ms", "requests", "errors", "cpu_ms_per_request")}
+                for r in measured
             ],
             "errors": sum(r["errors"] for r in measured),
         }

@@ -12,6 +12,10 @@ not one per cache call.
 
 What must **not** degrade (the SMS limits, which fail closed) uses the ``limits`` cache alias, a
 plain ``RedisCache`` on the same server that raises.
+
+Django makes a new ``redis.Redis`` client for every call (redis-py builds its table of ~170 reply
+callbacks each time: ~50 µs, a few of them on every admin page); ``DegradingRedisCache`` keeps
+one per connection pool, as redis-py's clients are safe to share between threads.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import threading
 import time
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
@@ -30,9 +34,26 @@ logger = logging.getLogger(__name__)
 DOWN_FOR = 5.0
 
 
+class KeptClientRedisCacheClient(RedisCacheClient):
+    """Django's client, with one ``redis.Redis`` per connection pool instead of one per call."""
+
+    def __init__(self, servers, **options):
+        super().__init__(servers, **options)
+        self._clients: dict[int, object] = {}
+
+    def get_client(self, key=None, *, write=False):
+        index = self._get_connection_pool_index(write)
+        client = self._clients.get(index)
+        if client is None:
+            pool = self._get_connection_pool(write)
+            client = self._clients.setdefault(index, self._client(connection_pool=pool))
+        return client
+
+
 class DegradingRedisCache(RedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
+        self._class = KeptClientRedisCacheClient
         self._down_until = 0.0
         self._lock = threading.Lock()
 

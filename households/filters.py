@@ -12,6 +12,7 @@ from django.forms.utils import flatatt
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.filters import WagtailFilterSet
 
@@ -19,7 +20,7 @@ from core.widgets import FastSelect
 
 from .models import Household, Member
 from .normalize import country_choices
-from .selectors import community_scope_for, grid_group_scope_for, place_choices_for
+from .selectors import place_choices_for
 
 AGE_BANDS = [
     ("0-17", _("17岁及以下")),
@@ -90,29 +91,41 @@ class _ScopedChoicesMixin:
     def __init__(self, *args, request=None, **kwargs):
         super().__init__(*args, request=request, **kwargs)
         self.user = request.user if request is not None else AnonymousUser()
-        # The querysets validate a chosen value (a community outside the scope is refused);
-        # the options shown come from the cache (see ``form``).
-        self.filters["community"].queryset = community_scope_for(self.user)
-        self.filters["grid_group"].queryset = grid_group_scope_for(self.user)
+        # The communities and grid groups the user may see, read once per scope and register
+        # version (selectors.place_choices_for): they are the options shown and the values
+        # accepted (a community outside the scope is refused), without a query for either.
+        communities, groups = place_choices_for(self.user)
+        self.filters["community"].extra["choices"] = communities
+        self.filters["grid_group"].extra["choices"] = groups
+        self._place_choices = (tuple(communities), tuple(groups))
         self.filters["country"].extra["choices"] = _country_choices()
         # Render the selects in Python: thousands of grid groups and ~250 countries otherwise
         # cost a template render per option on every list page.
         for filter_ in self.filters.values():
-            if isinstance(filter_, django_filters.ChoiceFilter | django_filters.ModelChoiceFilter):
+            if isinstance(filter_, django_filters.ChoiceFilter):
                 filter_.extra["widget"] = KeptOptionsSelect
 
-    @property
-    def form(self):
-        form = super().form
-        if not getattr(form, "_place_choices_set", False):
-            # The same options the querysets would list, read once per scope and register
-            # version (selectors.place_choices_for) instead of two queries per page.
-            communities, groups = place_choices_for(self.user)
-            for name, choices in (("community", communities), ("grid_group", groups)):
-                field = form.fields[name]
-                field.widget.choices = [("", field.empty_label), *choices]
-            form._place_choices_set = True
-        return form
+    def drilldown_key(self) -> tuple:
+        """All that Wagtail's filter panel (the drilldown of every filter's field) is rendered
+        from, besides the code: the filter set, the language, the places the user may choose
+        from, the values asked for and the fields that refused theirs. Equal keys render equal
+        panels, so the panel is kept by this key (households/templatetags/register_admin.py).
+        The places are in the key themselves, not the register's version: a panel can never
+        outlive the options it shows, whether or not the shared cache is up."""
+        form = self.form
+        data = form.data
+        values = tuple(
+            (name, tuple(data.getlist(name)) if hasattr(data, "getlist") else (data.get(name),))
+            for name in form.fields
+        )
+        return (
+            type(self).__module__,
+            type(self).__qualname__,
+            get_language(),
+            self._place_choices,
+            values,
+            tuple(sorted(form.errors)),
+        )
 
 
 def _yes_no(label):
@@ -120,8 +133,8 @@ def _yes_no(label):
 
 
 class HouseholdFilterSet(_ScopedChoicesMixin, WagtailFilterSet):
-    community = django_filters.ModelChoiceFilter(label=_("社区"), queryset=None)
-    grid_group = django_filters.ModelChoiceFilter(label=_("侨眷小组"), queryset=None)
+    community = django_filters.ChoiceFilter(label=_("社区"), choices=[])
+    grid_group = django_filters.ChoiceFilter(label=_("侨眷小组"), choices=[])
     status = django_filters.ChoiceFilter(label=_("状态"), choices=Household.Status.choices)
     is_key = _yes_no(_("重点侨户"))
     is_hardship = _yes_no(_("困难侨户"))
@@ -163,11 +176,11 @@ class HouseholdFilterSet(_ScopedChoicesMixin, WagtailFilterSet):
 
 
 class MemberFilterSet(_ScopedChoicesMixin, WagtailFilterSet):
-    community = django_filters.ModelChoiceFilter(
-        label=_("社区"), field_name="household__community", queryset=None
+    community = django_filters.ChoiceFilter(
+        label=_("社区"), field_name="household__community", choices=[]
     )
-    grid_group = django_filters.ModelChoiceFilter(
-        label=_("侨眷小组"), field_name="household__grid_group", queryset=None
+    grid_group = django_filters.ChoiceFilter(
+        label=_("侨眷小组"), field_name="household__grid_group", choices=[]
     )
     category = django_filters.ChoiceFilter(label=_("类别"), choices=Member.Category.choices)
     country = django_filters.ChoiceFilter(label=_("侨居国家（地区）"), choices=[])

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.db.models import Count, IntegerField, Model, OuterRef, Subquery
 from django.db.models.functions import Coalesce
@@ -16,7 +17,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.formats import localize
 from django.utils.functional import cached_property
-from django.utils.html import format_html
+from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -26,6 +27,7 @@ from wagtail.admin.views.generic import (
 )
 
 from core.masking import mask_phone
+from core.pagination import CappedCountPaginator
 from core.phones import display_phone
 from core.spreadsheets import SafeSpreadsheetExportMixin
 
@@ -52,6 +54,34 @@ class ScopedIndexMixin(SafeSpreadsheetExportMixin):
 
     #: The refusal's message when the search by number was over the user's hourly limit.
     search_refused = ""
+
+    results_template_name = "households/admin/register_results.html"
+
+    #: The fields the table shows (with the relations it follows): a page reads only these;
+    #: an export reads every field.
+    page_fields: tuple[str, ...] = ()
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if self.page_fields and not self.is_export:
+            queryset = queryset.only(*self.page_fields)
+        return queryset
+
+    def get_paginator(self, queryset, per_page, orphans=0, allow_empty_first_page=True, **kwargs):
+        # counted up to REGISTER_LIST_COUNT_LIMIT rows, or to the page asked for when further
+        limit = CappedCountPaginator.limit_for(
+            page=self.request.GET.get(self.page_kwarg),
+            per_page=per_page,
+            at_least=settings.REGISTER_LIST_COUNT_LIMIT,
+        )
+        return CappedCountPaginator(
+            queryset,
+            per_page,
+            count_limit=limit,
+            orphans=orphans,
+            allow_empty_first_page=allow_empty_first_page,
+            **kwargs,
+        )
 
     def search_queryset(self, queryset):
         if self.search_query:
@@ -115,6 +145,9 @@ class ScopedIndexMixin(SafeSpreadsheetExportMixin):
             paginator = context.get("paginator")
             count = paginator.count if paginator else len(context["object_list"])
             action, filters = AccessLog.Action.LIST, _filters_of(self.request)
+            if paginator and paginator.count_capped:
+                # counted no further: the list has at least this many rows
+                filters["row_count_at_least"] = True
         # an export of an unmasking user carries full numbers: this row is its log row
         access.reveal_record(
             self.request,
@@ -139,11 +172,18 @@ class RowsInPythonTable(Table):
         rows = []
         for instance in self.data:
             # each cell is escaped by its column, the row's attributes by flatatt
-            cells = "".join(column.render_cell_html(instance, parent_context) for column in columns)
-            attrs = flatatt(self.get_row_attrs(instance))
-            rows.append(format_html("<tr{}>{}</tr>", attrs, mark_safe(cells)))
+            cells = "".join([c.render_cell_html(instance, parent_context) for c in columns])
+            rows.append(f"<tr{flatatt(self.get_row_attrs(instance))}>{cells}</tr>")
         context["body"] = mark_safe("".join(rows))
         return context
+
+
+def url_for_each(url_name: str) -> Callable[[int], str]:
+    """The URL named ``url_name`` (one ``<int:pk>`` argument) for any id: reversed once, then
+    filled in. A list page links each of its rows; reversing each was a tenth of the table."""
+    marker = 987654321
+    head, _marker, tail = reverse(url_name, args=[marker]).partition(str(marker))
+    return lambda pk: f"{head}{int(pk)}{tail}"
 
 
 class TextColumn(Column):
@@ -153,6 +193,10 @@ class TextColumn(Column):
     @cached_property
     def path(self) -> tuple[str, ...]:
         return tuple(self.accessor.split("."))
+
+    @cached_property
+    def opening_tag(self) -> str:
+        return format_html('<td class="{}">', self.classname) if self.classname else "<td>"
 
     def get_value(self, instance):
         # Wagtail's multigetattr first tries ``instance[name]`` and catches the TypeError, for
@@ -167,10 +211,12 @@ class TextColumn(Column):
 
     def render_cell_html(self, instance, parent_context):
         value = self.get_value(instance)
-        text = "" if value is None else localize(value)  # as the template would show it
-        if self.classname:
-            return format_html('<td class="{}">{}</td>', self.classname, text)
-        return format_html("<td>{}</td>", text)
+        if value is None:
+            return f"{self.opening_tag}</td>"
+        if not isinstance(value, str):
+            value = localize(value)  # as the template would show it
+        # escaped as format_html would (a safe string is kept), without its str.format
+        return f"{self.opening_tag}{conditional_escape(value)}</td>"
 
 
 class LinkColumn(TextColumn):
@@ -183,10 +229,10 @@ class LinkColumn(TextColumn):
 
     def render_cell_html(self, instance, parent_context):
         value = self.get_value(instance)
-        return format_html(
-            '<td class="title"><div class="title-wrapper"><a href="{}">{}</a></div></td>',
-            self.get_url(instance),
-            "" if value is None else value,
+        return (
+            '<td class="title"><div class="title-wrapper"><a href="'
+            f'{conditional_escape(self.get_url(instance))}">'
+            f"{'' if value is None else conditional_escape(value)}</a></div></td>"
         )
 
 
@@ -229,6 +275,17 @@ class HouseholdIndexView(ScopedIndexMixin, IndexView):
     default_ordering = "id"
     export_filename = "households"
 
+    page_fields = (
+        "householder_name",
+        "home_phone",
+        "is_key",
+        "is_hardship",
+        "is_empty_nest",
+        "status",
+        "community__name",
+        "grid_group__name",
+    )
+
     def get_base_queryset(self):
         members = (
             Member.objects.filter(household_id=OuterRef("pk"), is_deceased=False)
@@ -242,6 +299,19 @@ class HouseholdIndexView(ScopedIndexMixin, IndexView):
             .select_related("community", "grid_group")
             .annotate(member_count=Coalesce(Subquery(members, output_field=IntegerField()), 0))
         )
+
+    @cached_property
+    def inspect_url_of(self) -> Callable[[int], str] | None:
+        """Wagtail's ``get_inspect_url`` checks the user's permissions and reverses the URL
+        for every row; both are the same for every row of a page."""
+        if self.inspect_url_name and self.user_has_any_permission(
+            {"add", "change", "delete", "view"}
+        ):
+            return url_for_each(self.inspect_url_name)
+        return None
+
+    def get_inspect_url(self, instance):
+        return self.inspect_url_of(instance.pk) if self.inspect_url_of else None
 
     def get_edit_url(self, instance):
         # the title links to the household's page, where editing is one click away
@@ -283,13 +353,30 @@ class MemberIndexView(ScopedIndexMixin, IndexView):
     default_ordering = "id"
     export_filename = "members"
 
+    page_fields = (
+        "household_id",
+        "name",
+        "gender",
+        "birth_date",
+        "category",
+        "country",
+        "mobile",
+        "household__community__name",
+        "household__grid_group__name",
+    )
+
     def get_base_queryset(self):
         return selectors.member_scope_for(self.request.user).select_related(
             "household__community", "household__grid_group"
         )
 
+    @cached_property
+    def household_url_of(self) -> Callable[[int], str]:
+        return url_for_each("households_household:inspect")
+
     def get_edit_url(self, instance):
-        return reverse("households_household:inspect", args=[instance.household_id])
+        # the name links to the member's household's page
+        return self.household_url_of(instance.household_id)
 
     @cached_property
     def columns(self):

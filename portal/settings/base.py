@@ -308,6 +308,11 @@ REGISTER_NUMBER_SEARCH_UNMASK_HOURLY_LIMIT = env.integer(
     "REGISTER_NUMBER_SEARCH_UNMASK_HOURLY_LIMIT", 200, minimum=1
 )
 
+# --- register lists ---------------------------------------------------------------------------
+# The register lists count their rows up to this many and then say "at least" (an exact count of
+# a million members costs more than the rest of the page; core.pagination).
+REGISTER_LIST_COUNT_LIMIT = env.integer("REGISTER_LIST_COUNT_LIMIT", 10_000, minimum=100)
+
 # --- language and time ------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [

@@ -66,3 +66,10 @@ def test_a_working_redis_is_used(settings):
     assert cache.get("k") == 1
     assert cache.incr("k") == 2
     cache.delete("k")
+
+
+def test_one_redis_client_serves_every_call(dead_cache):
+    """Not a new ``redis.Redis`` per call: one per connection pool."""
+    client = dead_cache._cache.get_client("a")
+    assert dead_cache._cache.get_client("b") is client
+    assert dead_cache._cache.get_client("c", write=True) is client  # one server: one pool
