@@ -9,6 +9,7 @@ from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -18,7 +19,7 @@ from core.locking import LockBusy
 
 from . import selectors, services
 from .choices import Status
-from .forms import HoursForm
+from .forms import HoursCorrectionForm, HoursForm
 from .models import ServiceHours, Volunteer
 
 TABS = [
@@ -128,4 +129,51 @@ def hours_reverse(request, entry_id: int):
             actor=request.user, entry_id=entry_id, reason=request.POST.get("reason", "")
         ),
         _("已冲销，这条记录保留但不再计入时长。"),
+    )
+
+
+def hours_correct(request, entry_id: int):
+    """Correct an entry not confirmed yet, with a reason (the history keeps what it said)."""
+    _require(request)
+    entry = (
+        ServiceHours.objects.filter(
+            pk=entry_id, volunteer__in=selectors.volunteer_scope_for(request.user)
+        )
+        .select_related("volunteer")
+        .first()
+    )
+    if entry is None:
+        raise Http404
+    start = timezone.localtime(entry.started_at)
+    end = timezone.localtime(entry.ended_at)
+    initial = {
+        "day": start.date(),
+        "start": start.time(),
+        "end": end.time(),
+        "description": entry.description,
+    }
+    form = HoursCorrectionForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        started_at, ended_at = form.span()
+        try:
+            services.hours_correct(
+                actor=request.user,
+                entry_id=entry.pk,
+                started_at=started_at,
+                ended_at=ended_at,
+                description=form.cleaned_data["description"],
+                reason=form.cleaned_data["reason"],
+            )
+        except services.VolunteerRefused as refused:
+            form.refuse(refused)
+        except LockBusy:
+            form.add_error(None, _("系统繁忙，请稍后再试。"))
+        else:
+            messages.success(request, _("已修改，原来的内容和修改原因记在这条记录的历史里。"))
+            return redirect(reverse("volunteers_admin_hours"))
+    return TemplateResponse(
+        request,
+        "volunteers/admin/hours_correct.html",
+        {"entry": entry, "form": form, "history": list(entry.log.select_related("actor"))},
+        status=400 if request.method == "POST" else 200,
     )

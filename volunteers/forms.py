@@ -253,3 +253,11 @@ class HoursForm(forms.Form):
         mapping = {"started_at": "start", "ended_at": "end", "request": "source", "event": "source"}
         field = mapping.get(refusal.field, refusal.field)
         self.add_error(field if field in self.fields else None, str(refusal.message))
+
+
+class HoursCorrectionForm(HoursForm):
+    reason = forms.CharField(label=_("修改原因"), max_length=200)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, sources=[], **kwargs)
+        del self.fields["source"]

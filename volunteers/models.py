@@ -507,10 +507,16 @@ class ServiceHours(models.Model):
 class HoursLog(models.Model):
     """One step of a service-hours entry: logged, corrected, confirmed, reversed."""
 
+    class Action(models.TextChoices):
+        LOGGED = "logged", _("登记")
+        CORRECTED = "corrected", _("修改")
+        CONFIRMED = "confirmed", _("确认")
+        REVERSED = "reversed", _("冲销")
+
     entry = models.ForeignKey(
         ServiceHours, verbose_name=_("服务时长"), on_delete=models.CASCADE, related_name="log"
     )
-    action = models.CharField(_("操作"), max_length=12)
+    action = models.CharField(_("操作"), max_length=12, choices=Action.choices)
     note = models.CharField(_("说明"), max_length=300, blank=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,

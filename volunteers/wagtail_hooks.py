@@ -51,6 +51,11 @@ def register_volunteer_urls():
             name="volunteers_admin_hours_confirm",
         ),
         path(
+            "volunteers/hours/<int:entry_id>/correct/",
+            admin_hours_views.hours_correct,
+            name="volunteers_admin_hours_correct",
+        ),
+        path(
             "volunteers/hours/<int:entry_id>/reverse/",
             admin_hours_views.hours_reverse,
             name="volunteers_admin_hours_reverse",

@@ -296,3 +296,21 @@ def test_the_group_leader_confirms_on_their_page_and_staff_in_the_admin(client_f
     )
     assert response.status_code == 302
     assert ServiceHours.objects.filter(description="侨之家值班", logged_by=staff).exists()
+
+
+def test_staff_correct_an_unconfirmed_entry_in_the_admin_with_a_reason(client_for, served):
+    helper, request = served
+    entry = _log(helper, request, at(1, 9), at(1, 10))
+    admin = client_for("staff")
+    url = reverse("volunteers_admin_hours_correct", args=[entry.pk])
+    page = admin.get(url).content.decode()
+    assert "修洗衣机" in page and "登记" in page
+    day = (timezone.localdate() - timedelta(days=1)).isoformat()
+    data = {"day": day, "start": "09:00", "end": "11:30", "description": "修洗衣机", "reason": ""}
+    response = admin.post(url, data)
+    assert response.status_code == 400 and "11:30" in response.content.decode()
+    data["reason"] = "志愿者记错了时间"
+    assert admin.post(url, data).status_code == 302
+    entry.refresh_from_db()
+    assert entry.hours == Decimal("2.50")
+    assert "志愿者记错了时间" in admin.get(url).content.decode()

@@ -115,6 +115,7 @@ CASES = [
     Case("volunteers_admin_hours", "get", STAFF_ONLY),
     Case("volunteers_admin_hours_confirm", "post", STAFF_ONLY, args=("hours",)),
     Case("volunteers_admin_hours_reverse", "post", STAFF_ONLY, args=("hours",)),
+    Case("volunteers_admin_hours_correct", "get", STAFF_ONLY, args=("hours",)),
     Case("volunteers:verify", "get", (OK,) * 9, args=("=certificate",)),
     Case(
         "volunteers:my_certificate",
