@@ -37,6 +37,7 @@ from django.utils.translation import gettext as _
 from wagtail.models import PageLogEntry, Revision
 
 from core import notices
+from core.inserting import insert_together
 from core.locking import LockBusy, is_busy_error, lock_row
 from households.selectors import member_access_for
 
@@ -416,14 +417,14 @@ def _signup_write_locked(signup: Signup, *, took: bool, actor: User) -> None:
         signup.status, signup.confirmed_at = Signup.Status.CONFIRMED, timezone.now()
     else:
         signup.status = Signup.Status.WAITLISTED
-    signup.save(force_insert=True)
-    _log(signup, SignupLog.Action.CREATE, actor)
-    notices.notice_create(
-        topic=NOTICE_TOPIC,
-        kind=NoticeKind.CONFIRMED if took else NoticeKind.WAITLISTED,
-        object_id=signup.pk,
-        first=True,  # the sign-up was made in this transaction: one insert, no look-up
+    log = SignupLog(action=SignupLog.Action.CREATE, status=signup.status, actor=actor)
+    # The sign-up is new: nothing can be owed about it yet, so its notice is one insert.
+    notice = notices.notice_new(
+        topic=NOTICE_TOPIC, kind=NoticeKind.CONFIRMED if took else NoticeKind.WAITLISTED
     )
+    # One statement on PostgreSQL: the lock is held for each round trip to the database.
+    insert_together(signup, then=[(log, "signup"), (notice, "object_id")])
+    notices.notice_owed(notice)
 
 
 def signup_check_cancel(*, signup: Signup, staff: bool, now: datetime | None = None) -> None:
