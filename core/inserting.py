@@ -43,16 +43,20 @@ def insert_together(
     first_pk = RawSQL(f"(SELECT {qn(row._meta.pk.column)} FROM {qn('inserted_0')})", ())
     for other, field in then:
         setattr(other, _attname(other, field), first_pk)
-    parts, params = [], []
-    for number, each in enumerate(rows):
-        sql, each_params = _insert_sql(each, connection)
-        parts.append(f"{qn(f'inserted_{number}')} AS ({sql})")
-        params.extend(each_params)
-    pks = ", ".join(
-        f"(SELECT {qn(each._meta.pk.column)} FROM {qn(f'inserted_{number}')})"
-        for number, each in enumerate(rows)
-    )
-    pk_values = _execute_row(connection, f"WITH {', '.join(parts)} SELECT {pks}", params)
+    try:
+        parts, params = [], []
+        for number, each in enumerate(rows):
+            sql, each_params = _insert_sql(each, connection)
+            parts.append(f"{qn(f'inserted_{number}')} AS ({sql})")
+            params.extend(each_params)
+        pks = ", ".join(
+            f"(SELECT {qn(each._meta.pk.column)} FROM {qn(f'inserted_{number}')})"
+            for number, each in enumerate(rows)
+        )
+        pk_values = _execute_row(connection, f"WITH {', '.join(parts)} SELECT {pks}", params)
+    finally:
+        for other, field in then:  # the new id, or nothing when the insert failed
+            setattr(other, _attname(other, field), None)
     for each, pk in zip(rows, pk_values, strict=True):
         each.pk = pk
     for other, field in then:

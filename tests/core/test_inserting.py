@@ -39,8 +39,10 @@ def test_a_refused_row_leaves_nothing_written():
         insert_together(
             Group(name="义工"), then=[(Notice(topic=None, kind="hello"), "object_id")]
         )  # the notice breaks NOT NULL
+    notice = Notice(topic="t", kind="k")
     with pytest.raises(IntegrityError), transaction.atomic():
-        insert_together(Group(name="组长"), then=[(Notice(topic="t", kind="k"), "object_id")])
+        insert_together(Group(name="组长"), then=[(notice, "object_id")])
+    assert notice.pk is None and notice.object_id is None and notice._state.adding
     assert list(Group.objects.filter(name__in=["组长", "义工"]).values_list("name", flat=True)) == [
         "组长"
     ]
