@@ -23,9 +23,10 @@ session and a CSRF secret for each. Then gunicorn starts and, in each round, on 
    confirmed and ``people - seats`` waitlisted sign-ups and no request may have failed.
 
 The seat lock's hold time is measured inside the gunicorn workers: the bench runs the portal's
-WSGI application through ``timed_application()`` below, which wraps ``events.services.
-seats_lock`` to note the time the locked row came back and, from an ``on_commit`` hook, the
-time the commit returned (the lock is released by the commit). The production application is
+WSGI application through ``timed_application()`` below, which wraps the functions of
+``events.services`` that take the seat lock (``seats_take_at_once``, ``seats_lock``) to note the
+time the locked row came back and, from an ``on_commit`` hook, the time the commit returned
+(the lock is released by the commit). The production application is
 untouched; only this bench's server loads the wrapper.
 
 Writes bench/results/signups.json and exits non-zero when the rush's counts are wrong or any
@@ -189,16 +190,19 @@ def prepare(*, users: int, seats: int, rounds: int, out: Path) -> None:
 
 
 def time_the_seat_lock(log_dir: Path) -> None:
-    """Wrap ``events.services.seats_lock`` (and Django's commit) in this process to append one
-    line per committed seat lock to ``log_dir/<pid>.log``: when the lock was asked for, when
-    the locked row came back, when the COMMIT was sent, when it returned (the lock is released
-    by the commit). ``time.perf_counter`` is CLOCK_MONOTONIC: one clock for every process.
-    Written from an ``on_commit`` hook, after the lock is gone. Call after ``django.setup()``."""
+    """Wrap the two ways ``events.services`` takes the seat lock, ``seats_take_at_once`` (the one
+    statement that locks the row and takes the seats; it returns None, having locked nothing,
+    when the long way must decide) and ``seats_lock`` (the long way, and every other write),
+    and Django's commit, in this process, to append one line per committed seat lock to
+    ``log_dir/<pid>.log``: when the lock was asked for, when the locked row came back, when the
+    COMMIT was sent, when it returned (the lock is released by the commit). ``time.perf_counter``
+    is CLOCK_MONOTONIC: one clock for every process. Written from an ``on_commit`` hook, after
+    the lock is gone. Call after ``django.setup()``."""
     from django.db import transaction
     from django.db.backends.base.base import BaseDatabaseWrapper
 
     services = importlib.import_module("events.services")
-    seats_lock = services.seats_lock
+    seats_lock, seats_take_at_once = services.seats_lock, services.seats_take_at_once
     commit = BaseDatabaseWrapper._commit
     files: dict[int, int] = {}
     committing = [0.0]
@@ -222,8 +226,17 @@ def time_the_seat_lock(log_dir: Path) -> None:
         transaction.on_commit(lambda: note(asked, got))
         return seats
 
+    def timed_seats_take_at_once(event_id, **kwargs):
+        asked = time.perf_counter()
+        took = seats_take_at_once(event_id, **kwargs)
+        got = time.perf_counter()
+        if took is not None:  # else seats_lock is next, and is timed
+            transaction.on_commit(lambda: note(asked, got))
+        return took
+
     BaseDatabaseWrapper._commit = timed_commit
     services.seats_lock = timed_seats_lock
+    services.seats_take_at_once = timed_seats_take_at_once
 
 
 def timed_application():
@@ -843,8 +856,8 @@ def main() -> None:
             "database": "PostgreSQL (persistent connections, CONN_MAX_AGE=600)",
             "cache_and_broker": "Redis",
             "settings": "production (SECURE_COOKIES=false on loopback)",
-            "application": "portal.wsgi with events.services.seats_lock timed "
-            "(bench/signups.py timed_application)",
+            "application": "portal.wsgi with the seat lock timed (events.services.seats_lock "
+            "and seats_take_at_once; bench/signups.py timed_application)",
             "notices": "enqueued on Redis after commit, no worker running",
         },
         "how": {

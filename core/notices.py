@@ -3,9 +3,10 @@
 The protocol (see README, "Messages: what is guaranteed"):
 
 1. **Owe it in the same transaction.** The service that causes a message calls
-   ``notice_create`` inside its own transaction: the ``Notice`` row commits with the change or
-   not at all. After commit, the delivery job is enqueued; a failure to enqueue (broker down) is
-   logged and never reaches the person, because the sweeper will find the row.
+   ``notice_create`` (or ``notice_new`` and ``notice_owed`` around an insert of its own) inside
+   its own transaction: the ``Notice`` row commits with the change or not at all. After
+   commit, the delivery job is enqueued; a failure to enqueue (broker down) is logged and never
+   reaches the person, because the sweeper will find the row.
 2. **Deliver each channel once.** The job (``core.tasks.notice_deliver``) asks the topic's
    handler what to send, then for each channel not yet sent: opens a transaction, locks the
    notice row, checks the channel is still unsent, sends it, marks it sent, commits. A second
@@ -59,6 +60,8 @@ __all__ = [
     "NoticeHandler",
     "notice_create",
     "notice_describe",
+    "notice_new",
+    "notice_owed",
     "notice_retry",
     "notice_wake",
     "notices_create",
@@ -90,15 +93,15 @@ def notice_create(
     transaction, so nothing can have been owed about it yet: one insert, no look-up (the
     unique constraint still refuses a second row).
     """
+    if first:
+        notice = notice_new(topic=topic, kind=kind, key=key)
+        notice.object_id = object_id
+        notice.save(force_insert=True)
+        notice_owed(notice)
+        return notice
     if handler_for(topic) is None:
         raise ValueError(f"no notice handler registered for {topic!r}")
     due = timezone.now() + sweep_after()
-    if first:
-        notice = Notice.objects.create(
-            topic=topic, kind=kind, object_id=object_id, key=key, next_attempt_at=due
-        )
-        _enqueue_on_commit([notice.pk])
-        return notice
     with transaction.atomic():
         notice, created = Notice.objects.get_or_create(
             topic=topic, kind=kind, object_id=object_id, key=key, defaults={"next_attempt_at": due}
@@ -108,6 +111,22 @@ def notice_create(
     elif wake and notice.done_at is None:
         notice_wake(topic=topic, kind=kind, object_id=object_id, key=key)
     return notice
+
+
+def notice_new(*, topic: str, kind: str, key: str = "") -> Notice:
+    """A notice about an object the caller creates in its transaction, not saved yet: the
+    caller inserts it with that object (``core.inserting.insert_together`` sets its
+    ``object_id``), then calls ``notice_owed``. ``notice_create(first=True)`` in two steps, for
+    a write that counts its round trips to the database under a row lock (a sign-up)."""
+    if handler_for(topic) is None:
+        raise ValueError(f"no notice handler registered for {topic!r}")
+    return Notice(topic=topic, kind=kind, key=key, next_attempt_at=timezone.now() + sweep_after())
+
+
+def notice_owed(notice: Notice) -> None:
+    """``notice`` (from ``notice_new``) was inserted in the caller's transaction: enqueue its
+    delivery after commit."""
+    _enqueue_on_commit([notice.pk])
 
 
 def notices_create(*, topic: str, kind: str, object_ids: Iterable[int], key: str = "") -> int:

@@ -6,8 +6,9 @@ Locking (as in pretix): every write that changes seats locks the event's ``Event
 transaction and late: what does not depend on the seats (the person, the event's settings, the
 answers) is read and checked before, so that under the lock a sign-up only counts and writes.
 The counts live on that row and change only under its lock, so a sign-up reads them instead of
-adding up sign-ups. On SQLite every transaction is IMMEDIATE (see settings), which serialises
-writers the same way.
+adding up sign-ups; in the common case one statement locks the row, counts and takes the seats
+(``seats_take_at_once``). On SQLite every transaction is IMMEDIATE (see settings), which
+serialises writers the same way.
 
 **The waiting list keeps its order whatever changes seats.** Before a newcomer is confirmed,
 ``signup_create`` promotes every waiting party that fits the seats free now: seats freed or
@@ -28,7 +29,7 @@ import unicodedata
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, connections, router, transaction
 from django.db.models import F, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -36,7 +37,8 @@ from django.utils.translation import gettext as _
 from wagtail.models import PageLogEntry, Revision
 
 from core import notices
-from core.locking import LockBusy, lock_row
+from core.inserting import insert_together
+from core.locking import LockBusy, is_busy_error, lock_row
 from households.selectors import member_access_for
 
 from . import audiences
@@ -126,6 +128,89 @@ def _seats_row_lock(queryset, event_id: int) -> EventSeats:
         return lock_row(queryset, timeout=SEAT_LOCK_TIMEOUT, pk=event_id)
     except LockBusy as busy:
         raise SignupRefused(busy.message) from busy
+
+
+#: ``seats_take_at_once``: lock the seat row and take the seats or a place on the waiting list
+#: in the one statement that also reads the event's capacity and whether it was called off as
+#: they are now. Only where nothing else can be due first: nobody waits, or every seat is taken
+#: (then nobody can move up). Confirming needs ``confirmed < capacity``, so it happens only when
+#: nobody waited, and the waiting count returned says which it was: 0 when seats were taken.
+_TAKE_SQL = """
+    UPDATE events_eventseats AS seats
+    SET confirmed = seats.confirmed
+            + CASE WHEN seats.confirmed + %s <= page.capacity THEN %s ELSE 0 END,
+        waiting = seats.waiting
+            + CASE WHEN seats.confirmed + %s <= page.capacity THEN 0 ELSE 1 END
+    FROM events_eventpage AS page{timeout_from}
+    WHERE seats.event_id = %s AND page.page_ptr_id = seats.event_id AND NOT page.cancelled
+        AND (seats.waiting = 0 OR seats.confirmed >= page.capacity)
+    RETURNING waiting
+"""
+#: PostgreSQL: the lock timeout is set by the statement that then waits for the row, so it costs
+#: no round trip of its own: the row is updated (and waited for) only once the join has read
+#: the one-row CTE, which sets it for the rest of the transaction (as ``lock_row`` does).
+_TAKE_SQL_POSTGRESQL = (
+    "WITH timeout AS (SELECT set_config('lock_timeout', %s, true))"
+    + _TAKE_SQL.format(timeout_from=", timeout")
+)
+_TAKE_SQL_SQLITE = _TAKE_SQL.format(timeout_from="")
+
+
+def seats_take_at_once(event_id: int, *, party_size: int) -> bool | None:
+    """The short way of ``seats_take``, one statement: lock the seat row and, when nothing else
+    can be due first (nobody waits, or every seat is taken), take ``party_size`` seats if they
+    fit, else one place on the waiting list. Returns whether seats were taken, or None when the
+    long way must decide (someone waits while seats are free, the event was called off, its
+    seat row does not exist yet): then nothing was written.
+
+    Call inside ``transaction.atomic``; the lock is held until it ends. Raises
+    ``SignupRefused`` ("系统繁忙…") when the lock stays taken for ``SEAT_LOCK_TIMEOUT``.
+    """
+    connection = connections[router.db_for_write(EventSeats)]
+    if not connection.in_atomic_block:
+        raise RuntimeError("seats_take_at_once() must run inside transaction.atomic().")
+    if connection.vendor == "postgresql":
+        sql = _TAKE_SQL_POSTGRESQL
+        params = [f"{int(SEAT_LOCK_TIMEOUT * 1000)}ms"]
+    else:  # SQLite: the IMMEDIATE transaction holds the database already
+        sql, params = _TAKE_SQL_SQLITE, []
+    params += [party_size, party_size, party_size, event_id]
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+    except OperationalError as exc:
+        if is_busy_error(exc):
+            logger.warning("seat lock of event %s busy for %.1fs", event_id, SEAT_LOCK_TIMEOUT)
+            raise SignupRefused(LockBusy().message) from exc
+        raise
+    return None if row is None else row[0] == 0
+
+
+def seats_take(event_id: int, *, event: EventPage, party_size: int) -> bool:
+    """Lock the event's seat row, let the waiting list move up into seats free now, then take
+    ``party_size`` seats if they fit, else one place on the waiting list, and write the counts.
+    Returns whether seats were taken. ``event`` was read and checked before (its capacity and
+    whether it was called off are read again under the lock).
+
+    Call inside ``transaction.atomic`` and write the sign-up before it ends: the lock is held
+    until then. Raises ``SignupRefused`` (busy; the event was called off meanwhile).
+    """
+    took = seats_take_at_once(event_id, party_size=party_size)
+    if took is not None:
+        return took
+    seats = seats_lock(event_id, event=event)
+    if seats.event.cancelled:  # called off while this sign-up was being checked
+        raise SignupRefused(_("这个活动已取消。"))
+    if PROMOTE_BEFORE_CONFIRMING:
+        _promote_locked(seats=seats, actor=None)
+    took = seats.confirmed + party_size <= seats.event.capacity
+    if took:
+        seats.confirmed += party_size
+    else:
+        seats.waiting += 1
+    _seats_save(seats)
+    return took
 
 
 def _counts(event_id: int) -> dict[str, int]:
@@ -272,9 +357,10 @@ def signup_create(
     Everything that does not depend on the seats is read and checked before the seat lock: the
     person, the event (the seat lock never protected the page's row: an editor may publish at
     any moment, and what a publication means for sign-ups runs later under the lock, see
-    ``event_published``) and the answers. Under the lock only the seats are counted and the
-    rows written (``_signup_write_locked``); a second active sign-up of the same person is
-    refused there by the unique constraints.
+    ``event_published``) and the answers. Under the lock only the seats are counted and taken
+    (``seats_take``, one statement in the common case) and the rows written
+    (``_signup_write_locked``); a second active sign-up of the same person is refused there by
+    the unique constraints.
 
     Promotes waiting parties that fit before confirming a newcomer. Raises ``SignupRefused``
     (nothing written); the notice is in the outbox when this returns.
@@ -310,7 +396,8 @@ def signup_create(
     )
     try:
         with transaction.atomic():
-            _signup_write_locked(signup, seats=seats_lock(event_id, event=event), actor=actor)
+            took = seats_take(event_id, event=event, party_size=party_size)
+            _signup_write_locked(signup, took=took, actor=actor)
     except IntegrityError:
         # One active sign-up per person and event is the database's rule (the unique
         # constraints on Signup, checked by the insert): asking first would cost every sign-up
@@ -321,30 +408,23 @@ def signup_create(
     return signup
 
 
-def _signup_write_locked(signup: Signup, *, seats: EventSeats, actor: User) -> None:
-    """Confirm or waitlist ``signup`` (checked, not saved yet) and write it, its log row, the
-    new seat counts and its notice. Call while holding the seat lock: nothing slow here, every
-    other sign-up of the event waits for this transaction's commit."""
-    if seats.event.cancelled:  # called off while this sign-up was being checked
-        raise SignupRefused(_("这个活动已取消。"))
-    if PROMOTE_BEFORE_CONFIRMING:
-        _promote_locked(seats=seats, actor=None)
-    fits = seats.confirmed + signup.party_size <= seats.event.capacity
-    if fits:
+def _signup_write_locked(signup: Signup, *, took: bool, actor: User) -> None:
+    """Write ``signup`` (checked, not saved yet) as confirmed when ``took`` seats, else as
+    waitlisted, with its log row and its notice. Call while holding the seat lock, after
+    ``seats_take``: nothing slow here, every other sign-up of the event waits for this
+    transaction's commit."""
+    if took:
         signup.status, signup.confirmed_at = Signup.Status.CONFIRMED, timezone.now()
-        seats.confirmed += signup.party_size
     else:
         signup.status = Signup.Status.WAITLISTED
-        seats.waiting += 1
-    signup.save(force_insert=True)
-    _seats_save(seats)
-    _log(signup, SignupLog.Action.CREATE, actor)
-    notices.notice_create(
-        topic=NOTICE_TOPIC,
-        kind=NoticeKind.CONFIRMED if fits else NoticeKind.WAITLISTED,
-        object_id=signup.pk,
-        first=True,  # the sign-up was made in this transaction: one insert, no look-up
+    log = SignupLog(action=SignupLog.Action.CREATE, status=signup.status, actor=actor)
+    # The sign-up is new: nothing can be owed about it yet, so its notice is one insert.
+    notice = notices.notice_new(
+        topic=NOTICE_TOPIC, kind=NoticeKind.CONFIRMED if took else NoticeKind.WAITLISTED
     )
+    # One statement on PostgreSQL: the lock is held for each round trip to the database.
+    insert_together(signup, then=[(log, "signup"), (notice, "object_id")])
+    notices.notice_owed(notice)
 
 
 def signup_check_cancel(*, signup: Signup, staff: bool, now: datetime | None = None) -> None:

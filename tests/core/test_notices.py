@@ -96,6 +96,8 @@ def test_a_first_notice_about_a_new_object_is_one_insert(handler, django_assert_
 def test_an_unknown_topic_is_refused():
     with pytest.raises(ValueError, match="no notice handler"):
         notices.notice_create(topic="nobody.listens", kind="x", object_id=1)
+    with pytest.raises(ValueError, match="no notice handler"):
+        notices.notice_new(topic="nobody.listens", kind="x")
 
 
 def test_each_channel_goes_once_and_the_notice_is_done(handler):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 
 from events.models import Signup, SignupLog
@@ -13,6 +14,8 @@ from events.selectors import event_seats_confirmed, waitlist_position
 from events.services import (
     SignupRefused,
     event_waitlist_promote,
+    seats_take,
+    seats_take_at_once,
     signup_cancel,
     signup_create,
 )
@@ -432,3 +435,53 @@ def test_an_unknown_event_is_not_found_and_nothing_is_written():
     with pytest.raises(EventPage.DoesNotExist):
         signup_create(event_id=987654, actor=UserFactory())
     assert not Signup.objects.exists() and not SignupLog.objects.exists()
+
+
+# -- the seat lock's one statement -----------------------------------------------------------
+
+
+def _take_at_once(event, party_size):
+    """``seats_take_at_once`` in a transaction that is then rolled back: what it returned and the
+    seat counts it left (confirmed, waiting)."""
+    from events.models import EventSeats
+
+    with transaction.atomic():
+        took = seats_take_at_once(event.pk, party_size=party_size)
+        counts = EventSeats.objects.filter(pk=event.pk).values_list("confirmed", "waiting").first()
+        transaction.set_rollback(True)
+    return took, counts
+
+
+def test_one_statement_takes_the_seats_only_when_nobody_could_move_up_first():
+    from events.models import EventSeats
+    from events.pages import EventPage
+
+    event = event_create(capacity=3, party_size_max=3)
+    EventSeats.objects.filter(pk=event.pk).delete()
+    assert _take_at_once(event, 1) == (None, None)  # no seat row: the long way makes it
+    signup_create(event_id=event.pk, actor=UserFactory(), party_size=2)  # 2 of 3, nobody waits
+    assert _take_at_once(event, 1) == (True, (3, 0))
+    assert _take_at_once(event, 2) == (False, (2, 1))  # too many: the waiting list
+    signup_create(event_id=event.pk, actor=UserFactory(), party_size=2)  # waits
+    # a seat is free and someone waits: the long way, where the waiting list moves up first
+    assert _take_at_once(event, 1) == (None, (2, 1))
+    signup_create(event_id=event.pk, actor=UserFactory(), party_size=1)  # the last seat
+    assert _take_at_once(event, 1) == (False, (3, 2))  # full: nobody can move up
+    EventPage.objects.filter(pk=event.pk).update(cancelled=True)
+    assert _take_at_once(event, 1) == (None, (3, 1))  # called off: the long way refuses
+
+
+def test_an_event_called_off_while_the_sign_up_was_checked_takes_nobody():
+    from events.models import EventSeats
+    from events.pages import EventPage
+
+    event = event_create(capacity=3)
+    signup_create(event_id=event.pk, actor=UserFactory())
+    checked = EventPage.objects.get(pk=event.pk)  # read and checked before the seat lock
+    EventPage.objects.filter(pk=event.pk).update(cancelled=True)  # an editor calls it off
+
+    with pytest.raises(SignupRefused, match="这个活动已取消"), transaction.atomic():
+        seats_take(event.pk, event=checked, party_size=1)
+
+    seats = EventSeats.objects.get(pk=event.pk)
+    assert (seats.confirmed, seats.waiting) == (1, 0)
