@@ -318,7 +318,8 @@ def test_staff_see_proposals_and_assign_in_the_admin(client_for, relative, world
     listing = client.get(reverse("volunteers_admin_requests")).content.decode()
     assert "洗衣机不脱水" in listing
     html = client.get(reverse("volunteers_admin_request", args=[request.pk])).content.decode()
-    assert html.index(helpers["jia"].name) < html.index(helpers["yi"].name)
+    # 甲 (same community, professional) is proposed before 乙 (another community)
+    assert html.index(f'id="v{helpers["jia"].pk}"') < html.index(f'id="v{helpers["yi"].pk}"')
     assert "同社区" in html
     client.post(
         reverse("volunteers_admin_request_assign", args=[request.pk]),
