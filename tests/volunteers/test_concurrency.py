@@ -48,32 +48,54 @@ def _pending(staff_id: int) -> list[int]:
     ]
 
 
-def approve_all_at_once(volunteer_ids: list[int], staff_id: int) -> list[BaseException]:
-    start = threading.Barrier(len(volunteer_ids), timeout=30)
+def all_at_once(call, items: list) -> tuple[int, list[BaseException]]:
+    """Run ``call(item)`` for every item in its own thread and connection, all released at the
+    same moment. Returns how many went through (a refusal is an expected "no") and the
+    unexpected errors."""
+    start = threading.Barrier(len(items), timeout=30)
+    done: list = []
     errors: list[BaseException] = []
 
-    def one(volunteer_id):
+    def one(item):
         try:
-            staff = User.objects.get(pk=staff_id)
             start.wait()
-            services.volunteer_approve(actor=staff, volunteer_id=volunteer_id)
+            call(item)
+            done.append(item)
+        except services.VolunteerRefused:
+            pass
         except BaseException as exc:
             errors.append(exc)
         finally:
             connections.close_all()
 
-    threads = [threading.Thread(target=one, args=(pk,)) for pk in volunteer_ids]
+    threads = [threading.Thread(target=one, args=(item,)) for item in items]
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=60)
-    return errors
+        thread.join(timeout=90)
+    return len(done), errors
+
+
+def approve(staff_id: int):
+    return lambda volunteer_id: services.volunteer_approve(
+        actor=User.objects.get(pk=staff_id), volunteer_id=volunteer_id
+    )
+
+
+def take_request(request_id: int):
+    return lambda user_id: services.help_request_take(
+        actor=User.objects.get(pk=user_id), request_id=request_id
+    )
+
+
+def take_slot(slot_id: int):
+    return lambda user_id: services.slot_take(actor=User.objects.get(pk=user_id), slot_id=slot_id)
 
 
 def test_twenty_approvals_at_once_get_twenty_numbers_in_a_row(staff):
     ids = _pending(staff.pk)
 
-    errors = approve_all_at_once(ids, staff.pk)
+    _approved, errors = all_at_once(approve(staff.pk), ids)
 
     assert errors == []
     year = timezone.localdate().year
@@ -93,7 +115,7 @@ def test_negative_control_without_the_lock_numbers_collide(staff, monkeypatch):
 
     monkeypatch.setattr(common, "lock_row", no_lock)
 
-    errors = approve_all_at_once(ids, staff.pk)
+    _approved, errors = all_at_once(approve(staff.pk), ids)
 
     approved = Volunteer.objects.exclude(number=None).count()
     assert errors, "without the lock, approvals at the same moment must collide"
@@ -125,38 +147,12 @@ def _open_request_and_takers(staff):
     return request.pk, takers
 
 
-def take_all_at_once(request_id: int, user_ids: list[int]) -> tuple[int, list[BaseException]]:
-    start = threading.Barrier(len(user_ids), timeout=30)
-    won: list[int] = []
-    errors: list[BaseException] = []
-
-    def one(user_id):
-        try:
-            user = User.objects.get(pk=user_id)
-            start.wait()
-            services.help_request_take(actor=user, request_id=request_id)
-            won.append(user_id)
-        except services.VolunteerRefused:
-            pass
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=one, args=(pk,)) for pk in user_ids]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return len(won), errors
-
-
 def test_ten_volunteers_take_one_request_at_once_and_one_gets_it(staff):
     from volunteers.models import HelpRequest, HelpRequestLog
 
     request_id, takers = _open_request_and_takers(staff)
 
-    won, errors = take_all_at_once(request_id, takers)
+    won, errors = all_at_once(take_request(request_id), takers)
 
     assert errors == []
     assert won == 1
@@ -179,7 +175,7 @@ def test_negative_control_without_the_lock_several_take_the_same_request(staff, 
 
     monkeypatch.setattr(request_services, "lock_row", no_lock)
 
-    won, errors = take_all_at_once(request_id, takers)
+    won, errors = all_at_once(take_request(request_id), takers)
 
     assert errors == []
     assert won > 1, "without the lock, several volunteers must be told they got it"
@@ -211,39 +207,13 @@ def _shift_and_volunteers(staff):
     return ShiftSlot.objects.get(event=event).pk, users
 
 
-def take_slot_all_at_once(slot_id: int, user_ids: list[int]) -> tuple[int, list[BaseException]]:
-    start = threading.Barrier(len(user_ids), timeout=30)
-    taken: list[int] = []
-    errors: list[BaseException] = []
-
-    def one(user_id):
-        try:
-            user = User.objects.get(pk=user_id)
-            start.wait()
-            services.slot_take(actor=user, slot_id=slot_id)
-            taken.append(user_id)
-        except services.VolunteerRefused:
-            pass
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=one, args=(pk,)) for pk in user_ids]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=90)
-    return len(taken), errors
-
-
 def test_twenty_volunteers_for_five_places_take_exactly_five(staff):
     from events.models import Signup
     from volunteers.models import SlotTaking
 
     slot_id, users = _shift_and_volunteers(staff)
 
-    taken, errors = take_slot_all_at_once(slot_id, users)
+    taken, errors = all_at_once(take_slot(slot_id), users)
 
     assert errors == []
     assert taken == PLACES
@@ -266,7 +236,7 @@ def test_negative_control_without_the_slot_lock_places_are_overtaken(staff, monk
 
     monkeypatch.setattr(shifts, "lock_row", no_lock)
 
-    taken, errors = take_slot_all_at_once(slot_id, users)
+    taken, errors = all_at_once(take_slot(slot_id), users)
 
     assert errors == []
     assert taken > PLACES, "without the lock, more volunteers than places must get in"

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
-from django.utils.translation import gettext as _
-
 from core.locking import lock_row
+
+# one rule and one message for every app's writes
+from households.services.common import require_permission  # noqa: F401
 
 from ..models import NumberSequence
 
@@ -22,13 +22,6 @@ class VolunteerRefused(Exception):
 
     def __str__(self) -> str:
         return str(self.message)
-
-
-def require_permission(actor, permission: str) -> None:
-    """Raise PermissionDenied unless ``actor`` holds ``permission``. The screens check it too;
-    the service checks again so that every caller gets the same rule."""
-    if not (actor.is_authenticated and actor.is_active and actor.has_perm(permission)):
-        raise PermissionDenied(_("你没有这项操作的权限；如需办理，请联系侨联工作人员。"))
 
 
 def number_next(*, prefix: str, year: int) -> str:
